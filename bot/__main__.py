@@ -1,0 +1,44 @@
+"""`python -m bot`: the composition root. Exit status 2 means a setting needs fixing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import discord
+
+from bot.app import run_bot
+from bot.logs import configure_logging
+from bot.settings import SettingsError, load_settings
+from model.local_backend import WorkerStartError
+
+log = logging.getLogger("bot")
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, secrets=[settings.discord.token])
+    try:
+        asyncio.run(run_bot(settings))
+    except discord.LoginFailure:
+        print(
+            "error: Discord rejected DISCORD_TOKEN. Copy a fresh token from the Bot page of your "
+            "application in the Discord developer portal into .env.",
+            file=sys.stderr,
+        )
+        return 2
+    except WorkerStartError as error:
+        print(f"error: the video model could not start: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The credit embed that travels with every posted clip."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.formatting import safe_user_text, seconds
+from bot.messages import text
+from jobs.views import JobView
+
+DESCRIPTION_LIMIT = 4096
+EMBED_COLOUR = discord.Colour(0x5865F2)
+
+
+def credit_embed(job: JobView) -> discord.Embed:
+    embed = discord.Embed(
+        title=text("post.title", job_id=job.id),
+        description=">>> " + safe_user_text(job.prompt, DESCRIPTION_LIMIT - 4),
+        colour=EMBED_COLOUR,
+        timestamp=job.created_at,
+    )
+    embed.add_field(name=text("post.requested_by"), value=f"<@{job.user_id}>", inline=True)
+    embed.add_field(name=text("post.model"), value=f"`{job.model_id}`", inline=True)
+    embed.add_field(name=text("post.licence"), value=f"[{job.licence}]({job.licence_url})", inline=True)
+    embed.add_field(name=text("post.preset"), value=f"`{job.preset_id}`", inline=True)
+    embed.add_field(name=text("post.seed"), value=f"`{job.seed}`", inline=True)
+    if job.render_seconds is not None:
+        embed.add_field(name=text("post.render_time"), value=seconds(job.render_seconds), inline=True)
+    embed.add_field(
+        name=text("post.clip"),
+        value=text(
+            "post.clip_value", frames=job.frames, fps=job.fps, width=job.width, height=job.height, steps=job.steps
+        ),
+        inline=False,
+    )
+    embed.set_footer(text=text("post.footer", job_id=job.id))
+    return embed

@@ -1,0 +1,111 @@
+"""/video: a prompt in, a queued job and an immediate answer out."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.mentions import NOBODY
+from bot.messages import ENGLISH, text
+from jobs.errors import PresetUnavailable, PromptRejected, QuotaExhausted, RequestRefused, SeedOutOfRange
+from jobs.prompts import MAX_PROMPT_CHARS
+from jobs.requests import VideoRequest
+from jobs.service import MAX_SEED
+from model.presets import PRESETS
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+MAX_REQUEST_BYTES = 25 * 1024 * 1024  # a whole request to Discord, whatever the boost level
+
+
+class Video(commands.Cog):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="video", description=ENGLISH["command.video"])
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt=ENGLISH["option.prompt"],
+        negative_prompt=ENGLISH["option.negative_prompt"],
+        seed=ENGLISH["option.seed"],
+        preset=ENGLISH["option.preset"],
+    )
+    @app_commands.choices(preset=[app_commands.Choice(name=preset_id, value=preset_id) for preset_id in PRESETS])
+    async def video(
+        self,
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        negative_prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS] | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        preset: str | None = None,
+    ) -> None:
+        locale = str(interaction.locale)
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await _refuse(interaction, text("guild_only", locale))
+            return
+        service = self.bot.video_service
+        request = VideoRequest(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            user_name=interaction.user.display_name,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            seed=seed,
+            preset_id=preset,
+            max_bytes=min(interaction.filesize_limit or DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES),
+        )
+        # Discord enforces the option limits in its clients, but anything can arrive: check again.
+        try:
+            valid = service.validate(request)
+        except RequestRefused as refusal:
+            await _refuse(interaction, refusal_text(refusal, locale))
+            return
+        # Answer within Discord's 3 seconds whatever the database is doing; the rest edits this.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            ticket = await service.submit(valid)
+        except RequestRefused as refusal:
+            await interaction.edit_original_response(content=refusal_text(refusal, locale), allowed_mentions=NOBODY)
+            return
+        except Exception:
+            log.exception("could not queue a /video request")
+            await interaction.edit_original_response(content=text("error.unexpected", locale), allowed_mentions=NOBODY)
+            return
+        await self.bot.publisher.acknowledge(interaction, ticket)
+
+
+def refusal_text(refusal: RequestRefused, locale: str) -> str:
+    match refusal:
+        case PromptRejected(field, problem, limit):
+            return text(f"prompt.{problem}", locale, field=field.replace("_", " "), limit=limit)
+        case SeedOutOfRange(maximum):
+            return text("seed.out_of_range", locale, maximum=maximum)
+        case PresetUnavailable(preset_id, served):
+            shown = ", ".join(f"`{served_id}`" for served_id in served)
+            return text("preset.unavailable", locale, preset=preset_id.replace("`", "'")[:64], served=shown)
+        case QuotaExhausted(cost, credits_left, resets_at):
+            return text(
+                "quota.exhausted",
+                locale,
+                cost=cost,
+                credits_left=credits_left,
+                resets_at=discord.utils.format_dt(resets_at, "R"),
+            )
+    return text("error.unexpected", locale)
+
+
+async def _refuse(interaction: discord.Interaction, message: str) -> None:
+    await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NOBODY)
+
+
+async def setup(bot: VideoBot) -> None:
+    await bot.add_cog(Video(bot))

@@ -1,0 +1,166 @@
+"""Tells members how their jobs are doing and posts the finished clips (the jobs' JobObserver).
+
+The requester's status lives in the deferred, ephemeral interaction response and is
+edited as the job moves. The clip itself is a normal channel message, so it does not
+depend on the interaction token, which expires after 15 minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+import discord
+
+from bot.embeds import credit_embed
+from bot.formatting import progress_bar, seconds
+from bot.mentions import NOBODY, only
+from bot.messages import plural, text
+from jobs.observer import DeliveryFailed
+from jobs.views import JobView, Ticket
+from model.contract import Progress
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EDIT_INTERVAL = 3.0  # seconds; Discord rate-limits edits and members don't need more
+
+
+@dataclass
+class _Status:
+    """The requester's ephemeral status message for one job, edited latest-value-wins."""
+
+    interaction: discord.Interaction
+    locale: str
+    last_progress: float = float("-inf")  # the first progress update always shows
+    pending: str | None = None
+    writer: asyncio.Task[None] | None = None
+    finished: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class DiscordPublisher:
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self._statuses: dict[int, _Status] = {}
+
+    # -- the requester's status -----------------------------------------------------
+
+    async def acknowledge(self, interaction: discord.Interaction, ticket: Ticket) -> None:
+        job = ticket.job
+        status = _Status(interaction, str(interaction.locale))
+        self._statuses[job.id] = status
+        queued = text(
+            "status.queued",
+            status.locale,
+            job_id=job.id,
+            position=ticket.position,
+            cost=job.cost,
+            cost_s=plural(job.cost),
+            credits_left=ticket.credits_left,
+            resets_at=discord.utils.format_dt(ticket.resets_at, "R"),
+        )
+        async with status.lock:
+            # Only the first write: a fast job's progress may already have replaced it.
+            if status.pending is None and not status.finished:
+                await self._edit(status, queued)
+
+    async def on_progress(self, job_id: int, progress: Progress) -> None:
+        status = self._statuses.get(job_id)
+        if status is None or status.finished:
+            return
+        if time.monotonic() - status.last_progress < PROGRESS_EDIT_INTERVAL:
+            return
+        status.last_progress = time.monotonic()
+        status.pending = text(
+            "status.rendering",
+            status.locale,
+            job_id=job_id,
+            step=progress.step,
+            total=progress.total,
+            bar=progress_bar(progress.step, progress.total),
+            percent=round(100 * progress.step / progress.total) if progress.total else 0,
+            elapsed=seconds(progress.elapsed),
+        )
+        if status.writer is None or status.writer.done():
+            status.writer = asyncio.create_task(self._write_pending(status))
+
+    async def _write_pending(self, status: _Status) -> None:
+        async with status.lock:
+            while status.pending is not None and not status.finished:
+                content, status.pending = status.pending, None
+                await self._edit(status, content)
+
+    async def _finish_status(self, job_id: int, content: str) -> bool:
+        """Write the last word on a job's status; False if there is no live status to write to."""
+        status = self._statuses.pop(job_id, None)
+        if status is None:
+            return False
+        status.finished = True
+        async with status.lock:
+            return await self._edit(status, content)
+
+    async def _edit(self, status: _Status, content: str) -> bool:
+        try:
+            await status.interaction.edit_original_response(content=content, allowed_mentions=NOBODY)
+        except discord.HTTPException as error:
+            # Most often the 15-minute interaction token has expired; the post does not depend on it.
+            log.debug("could not edit the status message: %s", error)
+            return False
+        return True
+
+    # -- JobObserver: results ----------------------------------------------------------
+
+    async def deliver(self, job: JobView) -> int:
+        if job.video_path is None:
+            raise DeliveryFailed("the render produced no file")
+        channel = await self._channel(job.channel_id)
+        try:
+            message = await channel.send(
+                content=text("post.content", mention=f"<@{job.user_id}>"),
+                embed=credit_embed(job),
+                file=discord.File(job.video_path, filename=f"video-{job.id}.mp4"),
+                allowed_mentions=only(job.user_id),
+                # Discord returns the earlier message instead of posting twice if a retry
+                # after a crash repeats the nonce.
+                nonce=f"job-{job.id}",
+            )
+        except (discord.Forbidden, discord.NotFound):
+            raise DeliveryFailed(text("delivery.no_access")) from None
+        except discord.HTTPException as error:
+            if error.status == 413:
+                raise DeliveryFailed(text("delivery.too_large")) from None
+            if error.status >= 500:
+                raise  # left rendered: delivered again on the next start
+            raise DeliveryFailed(text("delivery.error", status=error.status)) from None
+        await self._finish_status(job.id, text("status.delivered", job_id=job.id, link=message.jump_url))
+        return message.id
+
+    async def on_failed(self, job: JobView, refunded: int) -> None:
+        key = "status.cancelled" if job.state.value == "cancelled" else "status.failed"
+        refund = (
+            text("status.refunded", credits=refunded, credits_s=plural(refunded), were="was" if refunded == 1 else "were")
+            if refunded
+            else text("status.nothing_to_refund")
+        )
+        content = text(key, job_id=job.id, reason=job.failure_reason or "unknown error", refund=refund)
+        if await self._finish_status(job.id, content):
+            return
+        # No live status (the bot restarted, or the token expired): tell the requester in the channel.
+        try:
+            channel = await self._channel(job.channel_id)
+            await channel.send(content=f"<@{job.user_id}> {content}", allowed_mentions=only(job.user_id))
+        except (discord.HTTPException, DeliveryFailed) as error:
+            log.warning("could not tell the requester that job %s failed: %s", job.id, error)
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except (discord.Forbidden, discord.NotFound):
+                raise DeliveryFailed(text("delivery.no_access")) from None
+        if not isinstance(channel, discord.abc.Messageable):
+            raise DeliveryFailed(text("delivery.no_access"))
+        return channel

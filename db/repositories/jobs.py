@@ -1,0 +1,62 @@
+"""Reads and state changes on the jobs table. Every state change is conditional, so it happens once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import UNFINISHED_STATES, Job, JobState
+
+
+class JobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, job: Job) -> Job:
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def get(self, job_id: int) -> Job | None:
+        return await self.session.get(Job, job_id)
+
+    async def move(self, job_id: int, *, from_states: Iterable[JobState], to: JobState, **values: Any) -> bool:
+        """Move a job to `to` only if it is in one of `from_states`; True if this call moved it."""
+        result = await self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state.in_(tuple(from_states)))
+            .values(state=to, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def next_queued(self, exclude: Iterable[int] = ()) -> Job | None:
+        query = select(Job).where(Job.state == JobState.QUEUED).order_by(Job.id).limit(1)
+        excluded = tuple(exclude)
+        if excluded:
+            query = query.where(Job.id.not_in(excluded))
+        return (await self.session.scalars(query)).first()
+
+    async def position(self, job_id: int) -> int:
+        """1 for the job being served next (or now), 2 for the one after, and so on."""
+        ahead = select(func.count()).where(Job.state.in_((JobState.QUEUED, JobState.RUNNING)), Job.id <= job_id)
+        return int((await self.session.scalar(ahead)) or 0)
+
+    async def in_states(self, states: Iterable[JobState]) -> Sequence[Job]:
+        return (await self.session.scalars(select(Job).where(Job.state.in_(tuple(states))).order_by(Job.id))).all()
+
+    async def unfinished(self) -> Sequence[Job]:
+        return await self.in_states(UNFINISHED_STATES)
+
+    async def count_active(self, guild_id: int, user_id: int) -> int:
+        query = select(func.count()).where(
+            Job.guild_id == guild_id, Job.user_id == user_id, Job.state.in_((JobState.QUEUED, JobState.RUNNING))
+        )
+        return int((await self.session.scalar(query)) or 0)
+
+    async def mark_started(self, job_id: int, at: datetime) -> bool:
+        return await self.move(job_id, from_states=(JobState.QUEUED,), to=JobState.RUNNING, started_at=at)

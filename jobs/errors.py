@@ -1,0 +1,36 @@
+"""Why a request was refused. Each carries data, never wording: the bot owns every user-facing string."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+
+class RequestRefused(Exception):
+    """Base class: the member asked for something the bot will not do. Nothing was charged."""
+
+
+@dataclass
+class PromptRejected(RequestRefused):
+    field: Literal["prompt", "negative_prompt"]
+    problem: Literal["empty", "too_long", "control_characters"]
+    limit: int
+
+
+@dataclass
+class SeedOutOfRange(RequestRefused):
+    maximum: int
+
+
+@dataclass
+class PresetUnavailable(RequestRefused):
+    preset_id: str
+    served: tuple[str, ...]
+
+
+@dataclass
+class QuotaExhausted(RequestRefused):
+    cost: int
+    credits_left: int
+    resets_at: datetime

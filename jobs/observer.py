@@ -1,0 +1,26 @@
+"""What the job domain tells the outside world (the Discord layer implements it)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from jobs.views import JobView
+from model.contract import Progress
+
+
+class DeliveryFailed(Exception):
+    """The clip was rendered but could not be posted; the job fails and is refunded."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JobObserver(Protocol):
+    async def on_progress(self, job_id: int, progress: Progress) -> None:
+        """Must return quickly: it is called on the event path of every job."""
+
+    async def deliver(self, job: JobView) -> int:
+        """Post the finished clip and return the message id; idempotent for the same job."""
+
+    async def on_failed(self, job: JobView, refunded: int) -> None: ...

@@ -1,0 +1,164 @@
+"""Command line for the inference layer, without Discord.
+
+    python -m model presets
+    python -m model generate "a fox in the snow" --preset tiny --seed 1 -o fox.mp4
+
+`generate` renders with the same pipeline and encoder the bot's worker uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from model.contract import Credit, RenderSpec
+from model.presets import DEFAULT_PRESET_ID, PRESETS, Preset, get_preset
+
+DEFAULT_MAX_MB = 10.0
+"""Discord's upload limit for bots."""
+PROGRESS_BAR_WIDTH = 30
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "presets":
+        print(presets_table(PRESETS.values()))
+        return 0
+    return _generate(args)
+
+
+def presets_table(presets: Iterable[Preset]) -> str:
+    header = ("id", "model", "licence", "default clip", "fps", "steps", "VRAM", "cost")
+    rows = [header, *map(_preset_row, presets)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _preset_row(preset: Preset) -> tuple[str, ...]:
+    width, height = preset.default_size
+    default = " (default)" if preset.id == DEFAULT_PRESET_ID else ""
+    return (
+        preset.id + default,
+        preset.repo,
+        preset.licence,
+        f"{preset.default_frames} frames {width}x{height} ({preset.default_seconds:.1f} s)",
+        str(preset.fps),
+        str(preset.default_steps),
+        f"~{preset.vram_hint_gb:g} GB",
+        f"x{preset.cost_weight}",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m model", description="Render text-to-video clips locally."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("presets", help="list the models on offer")
+    generate = commands.add_parser("generate", help="render one clip to an MP4 file")
+    generate.add_argument("prompt")
+    generate.add_argument("--preset", default=DEFAULT_PRESET_ID, choices=list(PRESETS))
+    generate.add_argument(
+        "--seed", type=int, help="default: a random seed, printed with the result"
+    )
+    generate.add_argument("-o", "--output", type=Path, help="default: <preset>-<seed>.mp4")
+    generate.add_argument("--aspect", help="16:9, 9:16 or 1:1, as far as the preset offers it")
+    generate.add_argument(
+        "--device", default="auto", help="auto (the default: the GPU if there is one), cuda or cpu"
+    )
+    generate.add_argument(
+        "--max-mb", type=float, default=DEFAULT_MAX_MB, help="largest file to write, in MiB"
+    )
+    return parser
+
+
+def _generate(args: argparse.Namespace) -> int:
+    preset = get_preset(args.preset)
+    aspect = args.aspect or preset.default_aspect
+    if aspect not in preset.resolutions:
+        return _fail(f"{preset.id} offers aspects {', '.join(preset.resolutions)}, not {aspect}")
+
+    # Imported only now: `presets` and argument mistakes answer at once, without loading torch.
+    from model.encode import EncodeError
+    from model.pipeline import DeviceError, load_pipeline, pick_device_for, pick_dtype, render
+    from model.worker import encode_clip
+
+    try:
+        device = pick_device_for(preset, args.device)
+    except DeviceError as exc:
+        return _fail(str(exc))
+    spec = _spec(preset, args, aspect)
+    output: Path = args.output or Path(f"{preset.id}-{spec.seed}.mp4")
+
+    print(f"loading {preset.id} on {device}…", file=sys.stderr)
+    pipe = load_pipeline(preset, device, pick_dtype(device))
+    frames = render(pipe, spec, on_step=_show_progress, should_stop=lambda: False)
+    try:
+        video = encode_clip(frames, spec, output)
+    except EncodeError as exc:
+        return _fail(f"could not encode the video: {exc}", status=1)
+    print(
+        f"wrote {video.path} ({video.bytes / 1024:.0f} KiB, {video.frames} frames "
+        f"{video.width}x{video.height} at {video.fps} fps, seed {spec.seed})"
+    )
+    return 0
+
+
+def _spec(preset: Preset, args: argparse.Namespace, aspect: str) -> RenderSpec:
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    width, height = preset.resolutions[aspect]
+    credit = Credit(
+        requester_name=_local_user(),
+        requester_id=0,
+        preset_id=preset.id,
+        model_id=preset.repo,
+        licence=preset.licence,
+        seed=seed,
+        job_id=0,
+    )
+    return RenderSpec(
+        job_id=0,
+        preset_id=preset.id,
+        prompt=args.prompt,
+        negative_prompt="",
+        seed=seed,
+        frames=preset.default_frames,
+        width=width,
+        height=height,
+        fps=preset.fps,
+        steps=preset.default_steps,
+        guidance=preset.guidance,
+        max_bytes=int(args.max_mb * 2**20),
+        credit=credit,
+    )
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user with no passwd entry
+        return "local user"
+
+
+def _show_progress(step: int, total: int, elapsed: float) -> None:
+    filled = PROGRESS_BAR_WIDTH * step // total
+    bar = "#" * filled + "." * (PROGRESS_BAR_WIDTH - filled)
+    end = "\n" if step == total else ""
+    print(
+        f"\rrendering [{bar}] step {step}/{total}, {elapsed:.1f} s",
+        end=end,
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _fail(message: str, *, status: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status

@@ -1,0 +1,204 @@
+"""The preset catalogue: which open text-to-video models the bot offers, as plain data.
+
+The job domain imports this for costs and defaults, so it must stay free of torch and diffusers.
+Figures are the model authors' own defaults (model cards and diffusers' pipeline docstrings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+Size = tuple[int, int]
+"""(width, height) in pixels."""
+
+ASPECTS = ("16:9", "9:16", "1:1")
+
+DEFAULT_PRESET_ID = "wan-1.3b"
+TINY_PRESET_ID = "tiny"
+"""Built in code with random weights: no download, and a CPU renders it in well under a second."""
+
+APACHE_2_0_URL = "https://www.apache.org/licenses/LICENSE-2.0"
+
+
+class UnknownPresetError(KeyError):
+    def __init__(self, preset_id: str) -> None:
+        super().__init__(preset_id)
+        self.preset_id = preset_id
+
+    def __str__(self) -> str:
+        return f"unknown preset {self.preset_id!r}; choose one of: {', '.join(PRESETS)}"
+
+
+class PresetError(ValueError):
+    """A catalogue entry contradicts its own model's constraints."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    id: str
+    repo: str
+    """Hugging Face repo id (for `tiny`, a descriptive id: it is built in code)."""
+    pipeline: str
+    """diffusers pipeline class name."""
+    licence: str
+    licence_url: str
+    authors: str
+    default_frames: int
+    max_frames: int
+    fps: int
+    resolutions: Mapping[str, Size]
+    """aspect ("16:9", "9:16", "1:1") -> (width, height), for the aspects the model handles well."""
+    default_aspect: str
+    default_steps: int
+    guidance: float
+    vram_hint_gb: float
+    """Rough peak GPU memory with the whole pipeline resident on the GPU in bf16/fp16."""
+    cost_weight: int
+    """Credits for one default clip; the job domain prices other clips by their work relative to it."""
+    frame_step: int
+    """Frame counts must be frame_step * k + 1 (the VAE's temporal compression)."""
+    size_step: int
+    """Width and height must be multiples of this (VAE downscale times transformer patch size)."""
+    flow_shift: float | None = None
+    """Scheduler flow shift to set at load; None keeps the repo's scheduler config."""
+
+    def __post_init__(self) -> None:
+        if self.default_aspect not in self.resolutions:
+            raise PresetError(f"{self.id}: default aspect {self.default_aspect} has no resolution")
+        for aspect, (width, height) in self.resolutions.items():
+            if aspect not in ASPECTS:
+                raise PresetError(f"{self.id}: unknown aspect {aspect!r}")
+            if width % self.size_step or height % self.size_step:
+                raise PresetError(
+                    f"{self.id}: {width}x{height} is not a multiple of {self.size_step}"
+                )
+        for frames in (self.default_frames, self.max_frames):
+            if (frames - 1) % self.frame_step:
+                raise PresetError(f"{self.id}: {frames} frames is not {self.frame_step}k+1")
+        if not 1 <= self.default_frames <= self.max_frames:
+            raise PresetError(
+                f"{self.id}: default {self.default_frames} frames is outside 1..{self.max_frames}"
+            )
+
+    @property
+    def default_size(self) -> Size:
+        return self.resolutions[self.default_aspect]
+
+    @property
+    def default_seconds(self) -> float:
+        return self.default_frames / self.fps
+
+    def accepts_frames(self, frames: int) -> bool:
+        return 1 <= frames <= self.max_frames and (frames - 1) % self.frame_step == 0
+
+
+_CATALOGUE = (
+    Preset(
+        id="wan-1.3b",
+        repo="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+        pipeline="WanPipeline",
+        licence="Apache-2.0",
+        licence_url=APACHE_2_0_URL,
+        authors="Wan Team, Alibaba Group",
+        default_frames=81,
+        max_frames=81,
+        fps=16,
+        resolutions=MappingProxyType({"16:9": (832, 480), "9:16": (480, 832), "1:1": (624, 624)}),
+        default_aspect="16:9",
+        default_steps=50,
+        guidance=5.0,
+        vram_hint_gb=16,
+        cost_weight=1,
+        frame_step=4,
+        size_step=16,
+    ),
+    Preset(
+        id="ltx",
+        repo="Lightricks/LTX-Video",
+        pipeline="LTXPipeline",
+        licence="LTX-Video Open RAIL-M",
+        licence_url="https://huggingface.co/Lightricks/LTX-Video/blob/main/License.txt",
+        authors="Lightricks",
+        default_frames=121,
+        max_frames=257,
+        fps=24,
+        resolutions=MappingProxyType({"16:9": (832, 480), "9:16": (480, 832), "1:1": (640, 640)}),
+        default_aspect="16:9",
+        default_steps=50,
+        guidance=3.0,
+        vram_hint_gb=16,
+        cost_weight=1,
+        frame_step=8,
+        size_step=32,
+    ),
+    Preset(
+        id="cogvideox-2b",
+        repo="THUDM/CogVideoX-2b",
+        pipeline="CogVideoXPipeline",
+        licence="Apache-2.0",
+        licence_url=APACHE_2_0_URL,
+        authors="Zhipu AI and Tsinghua University (THUDM)",
+        default_frames=49,
+        max_frames=49,
+        fps=8,
+        # Trained at a single size; other sizes degrade badly.
+        resolutions=MappingProxyType({"16:9": (720, 480)}),
+        default_aspect="16:9",
+        default_steps=50,
+        guidance=6.0,
+        vram_hint_gb=18,
+        cost_weight=1,
+        frame_step=4,
+        size_step=16,
+    ),
+    Preset(
+        id="wan-14b",
+        repo="Wan-AI/Wan2.1-T2V-14B-Diffusers",
+        pipeline="WanPipeline",
+        licence="Apache-2.0",
+        licence_url=APACHE_2_0_URL,
+        authors="Wan Team, Alibaba Group",
+        default_frames=81,
+        max_frames=81,
+        fps=16,
+        resolutions=MappingProxyType({"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960)}),
+        default_aspect="16:9",
+        default_steps=50,
+        guidance=5.0,
+        vram_hint_gb=48,
+        cost_weight=1,
+        frame_step=4,
+        size_step=16,
+        flow_shift=5.0,  # Wan's advice for 720p; the repo's scheduler config carries 480p's 3.0
+    ),
+    Preset(
+        id=TINY_PRESET_ID,
+        repo="tiny-wan, random weights built in code",
+        pipeline="WanPipeline",
+        licence="Apache-2.0",
+        licence_url=APACHE_2_0_URL,
+        authors="promptreel (random weights, for tests and demos)",
+        default_frames=9,
+        max_frames=33,
+        fps=8,
+        resolutions=MappingProxyType({"16:9": (112, 64), "9:16": (64, 112), "1:1": (64, 64)}),
+        default_aspect="1:1",
+        default_steps=4,
+        guidance=5.0,
+        vram_hint_gb=0.5,
+        cost_weight=1,
+        frame_step=4,
+        size_step=16,
+    ),
+)
+
+PRESETS: Mapping[str, Preset] = MappingProxyType({preset.id: preset for preset in _CATALOGUE})
+
+
+def get_preset(preset_id: str) -> Preset:
+    try:
+        return PRESETS[preset_id]
+    except KeyError:
+        raise UnknownPresetError(preset_id) from None

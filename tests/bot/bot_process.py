@@ -1,0 +1,90 @@
+"""`python -m bot` as a real process, pointed at a FakeDiscord: the app exactly as an operator starts it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from tests.fake_discord.server import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot_environment(fake: FakeDiscord, workdir: Path, **overrides: str) -> dict[str, str]:
+    """Settings for a bot that talks only to `fake` and keeps everything under `workdir`."""
+    inherited = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return {
+        **inherited,
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_API_URL": fake.base_url,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
+        "DATA_DIR": str(workdir / "data"),
+        "VIDEO_MODEL": "tiny",
+        "VIDEO_DEVICE": "cpu",
+        "LOG_LEVEL": "DEBUG",
+        **overrides,
+    }
+
+
+class BotProcess:
+    def __init__(self, environment: Mapping[str, str], workdir: Path) -> None:
+        self.environment = dict(environment)
+        self.workdir = workdir
+        self.output = ""
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        # cwd is the work dir, so no developer's .env is read by accident.
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=self.workdir,
+            env=self.environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self._reader = asyncio.create_task(self._collect_output())
+
+    async def _collect_output(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        async for line in self._process.stdout:
+            self.output += line.decode(errors="replace")
+
+    async def wait_for_log(self, text: str, timeout: float = 60.0) -> None:
+        async with asyncio.timeout(timeout):
+            while text not in self.output:
+                if self.returncode is not None:
+                    raise AssertionError(f"the bot exited with {self.returncode}:\n{self.output}")
+                await asyncio.sleep(0.05)
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.returncode
+
+    async def wait(self, timeout: float = 60.0) -> int:
+        assert self._process is not None and self._reader is not None
+        async with asyncio.timeout(timeout):
+            code = await self._process.wait()
+            await self._reader
+        return code
+
+    async def stop(self) -> int:
+        """SIGTERM (a clean shutdown, as `docker stop` does), then SIGKILL if it hangs."""
+        if self._process is None or self._process.returncode is not None:
+            return await self.wait()
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            return await self.wait(timeout=20)
+        except TimeoutError:
+            self._process.kill()
+            return await self.wait()

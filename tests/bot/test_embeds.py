@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import string
+from datetime import datetime, timezone
+
+from bot.embeds import credit_embed
+from bot.messages import CATALOGUES, ENGLISH
+from db.models import JobState
+from jobs.views import JobView
+
+
+def job(prompt: str = "a fox", user_name: str = "Alice") -> JobView:
+    return JobView(
+        id=12, state=JobState.DELIVERED, guild_id=1, channel_id=2, user_id=3, user_name=user_name, prompt=prompt,
+        negative_prompt="", seed=42, preset_id="wan-1.3b", model_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+        licence="Apache-2.0", licence_url="https://www.apache.org/licenses/LICENSE-2.0", frames=81, width=832,
+        height=480, fps=16, steps=50, guidance=5.0, cost=1, max_bytes=10 << 20,
+        created_at=datetime(2026, 11, 25, tzinfo=timezone.utc), failure_reason=None, video_path="/x.mp4",
+        poster_path=None, video_bytes=1, render_seconds=61.0, encode_seconds=0.5, message_id=None,
+    )  # fmt: skip
+
+
+def test_credit_embed_names_requester_model_licence_and_clip() -> None:
+    embed = credit_embed(job())
+    fields = {field.name: field.value for field in embed.fields}
+    assert fields["Requested by"] == "<@3>"
+    assert fields["Model"] == "`Wan-AI/Wan2.1-T2V-1.3B-Diffusers`"
+    assert fields["Licence"] == "[Apache-2.0](https://www.apache.org/licenses/LICENSE-2.0)"
+    assert fields["Seed"] == "`42`"
+    assert fields["Clip"] == "81 frames · 16 fps · 832×480 · 50 steps"
+    assert fields["Render time"] == "1 min 01 s"
+    assert "job #12" in (embed.title or "") and embed.footer.text and "#12" in embed.footer.text
+
+
+def test_credit_embed_fits_discords_limits_for_the_longest_prompt() -> None:
+    embed = credit_embed(job(prompt="*_`@everyone " * 80))
+    assert len(embed) <= 6000
+    assert embed.description is not None and len(embed.description) <= 4096
+    assert "@everyone" not in embed.description
+
+
+def test_every_catalogue_has_every_english_key_and_the_same_placeholders() -> None:
+    def placeholders(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    for language, catalogue in CATALOGUES.items():
+        assert set(catalogue) == set(ENGLISH), language
+        for key, template in catalogue.items():
+            assert placeholders(template) == placeholders(ENGLISH[key]), (language, key)

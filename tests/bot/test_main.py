@@ -1,0 +1,49 @@
+"""`python -m bot` refuses to start on bad settings with one clear line and exit status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.bot.bot_process import ROOT, BotProcess, bot_environment
+from tests.fake_discord.server import FakeDiscord
+
+
+def run_bot_once(environment: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=cwd, env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_missing_token_stops_with_one_line_and_status_2(tmp_path: Path) -> None:
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}
+    run = run_bot_once(environment, tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0
+    assert "DISCORD_TOKEN" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_malformed_setting_in_dotenv_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=x\nQUOTA_DAILY_CREDITS=lots\n")
+    run = run_bot_once({"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}, tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: QUOTA_DAILY_CREDITS")
+    assert "Traceback" not in run.stderr
+
+
+async def test_rejected_token_says_so_plainly_and_never_prints_it(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    wrong_token = "MTIz.wrong-token-that-must-stay-secret"
+    process = BotProcess(bot_environment(fake, tmp_path, DISCORD_TOKEN=wrong_token), tmp_path)
+    try:
+        await process.start()
+        code = await process.wait(timeout=60)
+    finally:
+        await fake.stop()
+    assert code == 2
+    assert "Discord rejected DISCORD_TOKEN" in process.output
+    assert "Traceback" not in process.output
+    assert wrong_token not in process.output

@@ -1,0 +1,48 @@
+"""A RenderBackend whose events the test writes, for the job lifecycle's own tests.
+
+The real worker process is exercised in tests/model and end to end in tests/bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from model.contract import RenderEvent, RenderSpec
+
+
+class ScriptedBackend:
+    def __init__(self, serves: frozenset[str] = frozenset({"tiny"}), capacity: int = 2) -> None:
+        self.serves = serves
+        self.capacity = capacity
+        self.submitted: list[RenderSpec] = []
+        self.cancelled: list[int] = []
+        self._events: asyncio.Queue[RenderEvent] = asyncio.Queue()
+        self._submitted_signal = asyncio.Event()
+
+    async def start(self) -> None:
+        pass
+
+    async def submit(self, spec: RenderSpec) -> None:
+        self.submitted.append(spec)
+        self._submitted_signal.set()
+
+    async def cancel(self, job_id: int) -> None:
+        self.cancelled.append(job_id)
+
+    async def events(self) -> AsyncIterator[RenderEvent]:
+        while True:
+            yield await self._events.get()
+
+    async def close(self) -> None:
+        pass
+
+    def emit(self, event: RenderEvent) -> None:
+        self._events.put_nowait(event)
+
+    async def wait_submitted(self, count: int, timeout: float = 5.0) -> list[RenderSpec]:
+        async with asyncio.timeout(timeout):
+            while len(self.submitted) < count:
+                self._submitted_signal.clear()
+                await self._submitted_signal.wait()
+        return self.submitted

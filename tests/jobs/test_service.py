@@ -1,0 +1,224 @@
+"""The job lifecycle against a real SQLite file (WAL) and the real engine."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from db.database import Database
+from db.models import Job, JobState, LedgerEntry
+from db.repositories.jobs import JobRepository
+from jobs.errors import PresetUnavailable, PromptRejected, QuotaExhausted, SeedOutOfRange
+from jobs.service import VideoService
+from model.contract import Done, Failed, Progress, RenderResult
+from tests.jobs.conftest import GUILD_ID, ManualClock, RecordingObserver, make_service, video_request
+from tests.jobs.scripted_backend import ScriptedBackend
+
+
+def result_for(path: Path) -> RenderResult:
+    path.write_bytes(b"not really an mp4")
+    return RenderResult(
+        video_path=str(path),
+        poster_path=str(path.with_suffix(".jpg")),
+        video_bytes=path.stat().st_size,
+        width=64,
+        height=64,
+        frames=9,
+        fps=8,
+        render_seconds=1.5,
+        encode_seconds=0.1,
+    )
+
+
+async def job_count(database: Database) -> int:
+    async with database.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(Job)) or 0)
+
+
+async def test_submit_reserves_credit_and_queues_the_job(service: VideoService, backend: ScriptedBackend) -> None:
+    ticket = await service.submit(service.validate(video_request(prompt="  a fox  ", seed=7)))
+
+    assert ticket.job.state is JobState.QUEUED
+    assert ticket.job.prompt == "a fox"
+    assert ticket.job.seed == 7
+    assert ticket.position == 1
+    assert ticket.credits_left == 5 - ticket.job.cost
+    assert await service.credits_left(GUILD_ID, 1) == ticket.credits_left
+    [spec] = await backend.wait_submitted(1)
+    assert spec.job_id == ticket.job.id
+    assert spec.credit.requester_id == 1 and spec.credit.seed == 7
+
+
+async def test_quota_exhausted_refuses_and_creates_no_job(service: VideoService, database: Database) -> None:
+    for _ in range(5):
+        await service.submit(service.validate(video_request()))
+
+    with pytest.raises(QuotaExhausted) as refusal:
+        await service.submit(service.validate(video_request()))
+
+    assert refusal.value.credits_left == 0
+    assert refusal.value.resets_at.hour == 0 and refusal.value.resets_at.day == 26
+    assert await job_count(database) == 5
+    # Another member's allowance is their own.
+    await service.submit(service.validate(video_request(user_id=2)))
+
+
+async def test_concurrent_submissions_cannot_overspend(service: VideoService, database: Database) -> None:
+    valid = service.validate(video_request())
+
+    outcomes = await asyncio.gather(*(service.submit(valid) for _ in range(40)), return_exceptions=True)
+
+    accepted = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, QuotaExhausted)]
+    assert len(accepted) == 5
+    assert len(refused) == 35
+    assert await job_count(database) == 5
+    assert await service.credits_left(GUILD_ID, 1) == 0
+
+
+async def test_done_is_delivered_and_recorded(
+    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+) -> None:
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    backend.emit(Progress(ticket.job.id, 1, 2, 0.5))
+    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+
+    await observer.wait(lambda: observer.delivered)
+    await asyncio.sleep(0.05)  # the delivered state is written right after the post
+    job = await service.job(ticket.job.id)
+
+    assert observer.progress == [Progress(ticket.job.id, 1, 2, 0.5)]
+    assert job is not None and job.state is JobState.DELIVERED
+    assert job.message_id == 900_000 + ticket.job.id
+    assert job.render_seconds == 1.5
+    assert await service.credits_left(GUILD_ID, 1) == 4  # spent, not refunded
+
+
+async def test_failure_refunds_exactly_once(
+    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, database: Database
+) -> None:
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+
+    backend.emit(Failed(ticket.job.id, "out of GPU memory"))
+    backend.emit(Failed(ticket.job.id, "out of GPU memory"))  # a duplicate must not pay twice
+    await observer.wait(lambda: observer.failed)
+    await asyncio.sleep(0.1)
+
+    [(job, refunded)] = observer.failed
+    assert job.state is JobState.FAILED and job.failure_reason == "out of GPU memory"
+    assert refunded == ticket.job.cost
+    assert await service.credits_left(GUILD_ID, 1) == 5
+    async with database.transaction() as session:
+        kinds = (await session.scalars(select(LedgerEntry.kind).where(LedgerEntry.job_id == ticket.job.id))).all()
+    assert sorted(kinds) == ["refund", "reserve"]
+
+
+async def test_cancel_event_marks_cancelled_and_refunds(
+    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver
+) -> None:
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    backend.emit(Failed(ticket.job.id, "cancelled", cancelled=True))
+    await observer.wait(lambda: observer.failed)
+    [(job, refunded)] = observer.failed
+    assert job.state is JobState.CANCELLED and refunded == ticket.job.cost
+
+
+async def test_undeliverable_clip_is_failed_and_refunded(
+    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+) -> None:
+    observer.refuse_delivery = "missing access"
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+    await observer.wait(lambda: observer.failed)
+    [(job, refunded)] = observer.failed
+    assert job.state is JobState.FAILED and job.failure_reason == "missing access"
+    assert refunded == ticket.job.cost
+
+
+async def test_refund_counts_in_the_window_it_was_charged(
+    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, clock: ManualClock
+) -> None:
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    clock.advance(days=1)  # the job fails after the daily reset
+    backend.emit(Failed(ticket.job.id, "worker crashed"))
+    await observer.wait(lambda: observer.failed)
+    assert await service.credits_left(GUILD_ID, 1) == 5  # not 6
+
+
+async def test_daily_reset_restores_the_allowance(service: VideoService, clock: ManualClock) -> None:
+    for _ in range(5):
+        await service.submit(service.validate(video_request()))
+    clock.advance(hours=12)  # 00:00 UTC the next day
+    assert await service.credits_left(GUILD_ID, 1) == 5
+
+
+async def test_backend_capacity_bounds_outstanding_jobs(service: VideoService, backend: ScriptedBackend) -> None:
+    tickets = [await service.submit(service.validate(video_request(user_id=n))) for n in range(1, 5)]
+    await backend.wait_submitted(2)
+    await asyncio.sleep(0.1)
+    assert [spec.job_id for spec in backend.submitted] == [tickets[0].job.id, tickets[1].job.id]
+    assert tickets[3].position == 4
+
+    backend.emit(Failed(tickets[0].job.id, "boom"))
+    await backend.wait_submitted(3)
+    assert backend.submitted[2].job_id == tickets[2].job.id
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"prompt": "   "}, PromptRejected),
+        ({"prompt": "x" * 1001}, PromptRejected),
+        ({"prompt": "fox\x00"}, PromptRejected),
+        ({"negative_prompt": "blur\u202e"}, PromptRejected),
+        ({"seed": -1}, SeedOutOfRange),
+        ({"seed": 2**32}, SeedOutOfRange),
+        ({"preset_id": "wan-14b"}, PresetUnavailable),
+        ({"preset_id": "no-such-model"}, PresetUnavailable),
+    ],
+)
+def test_validate_refuses_bad_input(service: VideoService, extra: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        service.validate(replace(video_request(), **extra))  # type: ignore[arg-type]
+
+
+async def test_restart_requeues_running_and_redelivers_rendered(
+    database: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    first_backend, first_observer = ScriptedBackend(), RecordingObserver()
+    first = make_service(database, first_backend, clock)
+    await first.start(first_observer)
+    running = await first.submit(first.validate(video_request(user_id=1)))
+    rendered = await first.submit(first.validate(video_request(user_id=2)))
+    await first_backend.wait_submitted(2)
+    # The second job finished rendering, but the process dies before its post.
+    async with database.transaction() as session:
+        await JobRepository(session).move(
+            rendered.job.id,
+            from_states=(JobState.RUNNING,),
+            to=JobState.RENDERED,
+            video_path=result_for(tmp_path / "2.mp4").video_path,
+        )
+    await first.close()  # the process dies here
+
+    second_backend, second_observer = ScriptedBackend(), RecordingObserver()
+    second = make_service(database, second_backend, clock)
+    await second.start(second_observer)
+    try:
+        [respec] = await second_backend.wait_submitted(1)
+        await second_observer.wait(lambda: second_observer.delivered)
+    finally:
+        await second.close()
+
+    assert respec.job_id == running.job.id
+    assert [job.id for job in second_observer.delivered] == [rendered.job.id]
+    assert second_observer.failed == []

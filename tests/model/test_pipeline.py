@@ -1,0 +1,180 @@
+"""The tiny preset through the real WanPipeline: shapes, determinism, progress and interruption."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from diffusers import DiffusionPipeline, WanPipeline
+
+from model.contract import Credit, RenderSpec
+from model.pipeline import (
+    DeviceError,
+    InvalidSpecError,
+    RenderInterrupted,
+    load_pipeline,
+    pick_device,
+    pick_device_for,
+    pick_dtype,
+    render,
+)
+from model.presets import TINY_PRESET_ID, get_preset
+from model.tiny import build_tiny_pipeline, build_tokenizer
+
+TINY = get_preset(TINY_PRESET_ID)
+CPU = torch.device("cpu")
+no_gpu = pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the behaviour without a CUDA GPU"
+)
+
+
+@pytest.fixture(scope="module")
+def pipe() -> DiffusionPipeline:
+    return load_pipeline(TINY, CPU, pick_dtype(CPU))
+
+
+def tiny_spec(**changes: Any) -> RenderSpec:
+    width, height = TINY.default_size
+    spec = RenderSpec(
+        job_id=1,
+        preset_id=TINY.id,
+        prompt="a fox running through snow at dusk",
+        negative_prompt="blurry",
+        seed=7,
+        frames=TINY.default_frames,
+        width=width,
+        height=height,
+        fps=TINY.fps,
+        steps=TINY.default_steps,
+        guidance=TINY.guidance,
+        max_bytes=10 * 2**20,
+        credit=Credit("ann", 42, TINY.id, TINY.repo, TINY.licence, seed=7, job_id=1),
+    )
+    return dataclasses.replace(spec, **changes)
+
+
+def render_quietly(pipe: DiffusionPipeline, spec: RenderSpec) -> np.ndarray:
+    return render(pipe, spec, on_step=lambda *_: None, should_stop=lambda: False)
+
+
+def test_tiny_is_a_genuine_wan_pipeline(pipe: DiffusionPipeline) -> None:
+    assert type(pipe) is WanPipeline
+    assert type(pipe.scheduler).__name__ == "UniPCMultistepScheduler"
+    assert pipe.scheduler.config.prediction_type == "flow_prediction"
+    assert pipe.device == CPU and pipe.transformer.dtype == torch.float32
+
+
+@pytest.mark.parametrize("aspect", TINY.resolutions)
+@pytest.mark.parametrize("frames", [9, 17])
+def test_renders_the_requested_frames_and_size(
+    pipe: DiffusionPipeline, aspect: str, frames: int
+) -> None:
+    width, height = TINY.resolutions[aspect]
+    clip = render_quietly(pipe, tiny_spec(frames=frames, width=width, height=height))
+    assert clip.shape == (frames, height, width, 3)
+    assert np.isfinite(clip).all() and clip.min() >= 0 and clip.max() <= 1
+
+
+def test_same_seed_same_frames_other_seed_other_frames(pipe: DiffusionPipeline) -> None:
+    first = render_quietly(pipe, tiny_spec(seed=11))
+    again = render_quietly(pipe, tiny_spec(seed=11))
+    other = render_quietly(pipe, tiny_spec(seed=12))
+    np.testing.assert_array_equal(first, again)
+    assert np.abs(first - other).mean() > 1e-3
+
+
+def test_every_build_has_the_same_weights_and_leaves_the_global_rng_alone() -> None:
+    rng_before = torch.random.get_rng_state()
+    first, second = build_tiny_pipeline(), build_tiny_pipeline()
+    assert torch.equal(torch.random.get_rng_state(), rng_before)
+    for name in ("text_encoder", "transformer", "vae"):
+        first_weights, second_weights = (
+            getattr(first, name).state_dict(),
+            getattr(second, name).state_dict(),
+        )
+        assert all(torch.equal(first_weights[key], second_weights[key]) for key in first_weights)
+
+
+def test_progress_is_reported_after_every_step(pipe: DiffusionPipeline) -> None:
+    reports: list[tuple[int, int, float]] = []
+    render(
+        pipe,
+        tiny_spec(steps=3),
+        on_step=lambda *report: reports.append(report),
+        should_stop=lambda: False,
+    )
+    assert [(step, total) for step, total, _ in reports] == [(1, 3), (2, 3), (3, 3)]
+    elapsed = [seconds for _, _, seconds in reports]
+    assert elapsed == sorted(elapsed) and elapsed[0] > 0
+
+
+def test_should_stop_interrupts_within_one_step(pipe: DiffusionPipeline) -> None:
+    steps: list[int] = []
+    with pytest.raises(RenderInterrupted, match="after step 2 of 10"):
+        render(
+            pipe,
+            tiny_spec(steps=10),
+            on_step=lambda step, total, elapsed: steps.append(step),
+            should_stop=lambda: len(steps) >= 2,
+        )
+    assert steps == [1, 2]
+
+
+def test_the_pipeline_renders_again_after_an_interruption(pipe: DiffusionPipeline) -> None:
+    with pytest.raises(RenderInterrupted):
+        render(pipe, tiny_spec(), on_step=lambda *_: None, should_stop=lambda: True)
+    assert render_quietly(pipe, tiny_spec()).shape[0] == TINY.default_frames
+
+
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"frames": 16}, r"4k\+1 frames up to 33, not 16"),
+        ({"frames": TINY.max_frames + 4}, "up to 33, not 37"),
+        ({"width": 100}, "multiples of 16"),
+        ({"steps": 0}, "at least 1"),
+    ],
+)
+def test_specs_the_model_would_silently_adjust_are_refused(
+    pipe: DiffusionPipeline, changes: dict[str, int], complaint: str
+) -> None:
+    with pytest.raises(InvalidSpecError, match=complaint):
+        render_quietly(pipe, tiny_spec(**changes))
+
+
+@pytest.mark.parametrize(
+    "prompt", ["", "Con cáo chạy trong tuyết lúc hoàng hôn", "雪の中の狐 🦊", "@everyone <script>"]
+)
+def test_any_prompt_tokenizes(prompt: str) -> None:
+    tokenizer = build_tokenizer()
+    ids = tokenizer(prompt).input_ids
+    assert ids[-1] == tokenizer.eos_token_id
+    assert all(0 <= token < len(tokenizer) for token in ids)
+
+
+def test_cpu_renders_in_float32() -> None:
+    assert pick_dtype(CPU) == torch.float32
+    assert pick_device("cpu") == CPU
+
+
+def test_an_unknown_device_setting_is_refused() -> None:
+    with pytest.raises(DeviceError, match="unknown device 'gpu'"):
+        pick_device("gpu")  # type: ignore[arg-type]
+
+
+@no_gpu
+def test_auto_device_without_a_gpu_refuses_a_real_model_but_not_tiny() -> None:
+    with pytest.raises(DeviceError) as raised:
+        pick_device_for(get_preset("wan-1.3b"), "auto")
+    assert "--device cpu" in str(raised.value) and "--preset tiny" in str(raised.value)
+    assert pick_device_for(TINY, "auto") == CPU
+    assert pick_device_for(get_preset("wan-1.3b"), "cpu") == CPU
+
+
+@no_gpu
+def test_asking_for_cuda_without_a_gpu_is_refused() -> None:
+    with pytest.raises(DeviceError, match="no CUDA GPU"):
+        pick_device("cuda")

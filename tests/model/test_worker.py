@@ -1,0 +1,322 @@
+"""The real spawned render worker, driven through LocalWorkerBackend as the job domain drives it.
+
+One worker serves the whole module (a start costs seconds of imports). It runs the tiny preset
+through tests.model.loaders, which slows each denoising step a little (so cancels land mid-render)
+and raises on prompts containing FAIL_WORD.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+import pytest_asyncio
+
+from model.contract import Credit, Done, Failed, Progress, RenderEvent, RenderSpec, Started
+from model.local_backend import (
+    SHUT_DOWN_REASON,
+    BackendFullError,
+    LocalWorkerBackend,
+    WorkerStartError,
+)
+from model.presets import TINY_PRESET_ID, get_preset
+from model.worker import WorkerConfig
+from tests.model.loaders import FAIL_WORD
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TINY = get_preset(TINY_PRESET_ID)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EVENT_TIMEOUT_SECONDS = 60.0  # generous: includes a worker restart on a loaded CI machine
+_job_ids = itertools.count(1)
+
+
+def loader(name: str) -> str:
+    return f"tests.model.loaders:{name}"
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def backend(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalWorkerBackend]:
+    media_dir = tmp_path_factory.mktemp("media")
+    config = WorkerConfig(
+        (TINY.id,), str(media_dir), device="cpu", pipeline_loader=loader("load_slow_and_fragile")
+    )
+    backend = LocalWorkerBackend(config)
+    try:
+        await backend.start()
+        yield backend
+    finally:
+        await backend.close()
+
+
+def make_spec(**changes: Any) -> RenderSpec:
+    job_id = next(_job_ids)
+    width, height = TINY.default_size
+    credit = Credit("Ann Example", 4242, TINY.id, TINY.repo, TINY.licence, seed=3, job_id=job_id)
+    spec = RenderSpec(
+        job_id=job_id,
+        preset_id=TINY.id,
+        prompt=f"a fox in the snow, take {job_id}",
+        negative_prompt="",
+        seed=3,
+        frames=TINY.default_frames,
+        width=width,
+        height=height,
+        fps=TINY.fps,
+        steps=TINY.default_steps,
+        guidance=TINY.guidance,
+        max_bytes=10 * 2**20,
+        credit=credit,
+    )
+    return dataclasses.replace(spec, **changes)
+
+
+async def events_until_finished(
+    backend: LocalWorkerBackend,
+    *job_ids: int,
+    on_event: Callable[[RenderEvent], Awaitable[None]] | None = None,
+) -> list[RenderEvent]:
+    """Every event, in arrival order, until each job has its Done or Failed."""
+    unfinished, seen = set(job_ids), []
+    async with asyncio.timeout(EVENT_TIMEOUT_SECONDS):
+        async for event in backend.events():
+            seen.append(event)
+            if on_event is not None:
+                await on_event(event)
+            if isinstance(event, Done | Failed):
+                unfinished.discard(event.job_id)
+            if not unfinished:
+                return seen
+    raise AssertionError(f"the event stream ended with jobs {unfinished} unfinished")
+
+
+def of_job(events: list[RenderEvent], job_id: int) -> list[RenderEvent]:
+    return [event for event in events if event.job_id == job_id]
+
+
+async def test_the_parent_process_never_imports_torch() -> None:
+    heavy = ("torch", "diffusers", "transformers", "av")
+    code = f"import sys, model.local_backend; print(*(m for m in {heavy} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
+
+
+async def test_backend_describes_what_it_serves(backend: LocalWorkerBackend) -> None:
+    assert backend.serves == frozenset({TINY.id})
+    assert backend.capacity == 2
+
+
+async def test_progress_arrives_in_order_and_precedes_done(backend: LocalWorkerBackend) -> None:
+    spec = make_spec()
+    await backend.submit(spec)
+    events = await events_until_finished(backend, spec.job_id)
+
+    assert events[0] == Started(spec.job_id)
+    progress = [event for event in events if isinstance(event, Progress)]
+    assert [(p.step, p.total) for p in progress] == [
+        (step, spec.steps) for step in range(1, spec.steps + 1)
+    ]
+    assert [p.elapsed for p in progress] == sorted(p.elapsed for p in progress)
+    assert events[1 : len(progress) + 1] == progress
+    assert isinstance(events[-1], Done) and len(events) == len(progress) + 2
+
+
+async def test_done_files_decode_to_the_clip_and_carry_the_credit(
+    backend: LocalWorkerBackend,
+) -> None:
+    spec = make_spec(prompt="a fox running through snow at dusk", frames=9)
+    await backend.submit(spec)
+    done = (await events_until_finished(backend, spec.job_id))[-1]
+    assert isinstance(done, Done)
+    result = done.result
+
+    video, poster = Path(result.video_path), Path(result.poster_path)
+    assert video.name == f"{spec.job_id}.mp4" and poster.name == f"{spec.job_id}.jpg"
+    assert video.stat().st_size == result.video_bytes <= spec.max_bytes
+    assert poster.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
+    assert (result.frames, result.width, result.height, result.fps) == (
+        9,
+        spec.width,
+        spec.height,
+        spec.fps,
+    )
+    assert result.render_seconds > 0 and result.encode_seconds > 0
+
+    with av.open(str(video)) as container:
+        frames = list(container.decode(video=0))
+        tags = dict(container.metadata)
+    assert len(frames) == spec.frames
+    assert {(frame.width, frame.height) for frame in frames} == {(spec.width, spec.height)}
+    assert tags["title"] == spec.prompt
+    assert tags["artist"] == "Ann Example"
+    for fact in (
+        "AI-generated",
+        "Ann Example",
+        "4242",
+        TINY.id,
+        TINY.repo,
+        TINY.licence,
+        "seed: 3",
+        f"job: {spec.job_id}",
+    ):
+        assert fact in tags["comment"]
+        assert fact in tags["description"]
+
+
+async def test_the_next_job_denoises_while_the_previous_one_encodes(
+    backend: LocalWorkerBackend,
+) -> None:
+    first, second = make_spec(), make_spec()
+    await backend.submit(first)
+    await backend.submit(second)
+    events = await events_until_finished(backend, first.job_id, second.job_id)
+    assert events.index(Started(second.job_id)) < next(
+        index
+        for index, event in enumerate(events)
+        if isinstance(event, Done) and event.job_id == first.job_id
+    )
+    assert isinstance(of_job(events, second.job_id)[-1], Done)
+
+
+async def test_cancel_mid_render_stops_within_one_step(backend: LocalWorkerBackend) -> None:
+    spec = make_spec(steps=30)
+    cancelled_after_step: list[int] = []
+
+    async def cancel_at_step_two(event: RenderEvent) -> None:
+        if isinstance(event, Progress) and event.step == 2:
+            cancelled_after_step.append(event.step)
+            await backend.cancel(spec.job_id)
+
+    await backend.submit(spec)
+    events = await events_until_finished(backend, spec.job_id, on_event=cancel_at_step_two)
+
+    assert events[-1] == Failed(spec.job_id, "cancelled", cancelled=True)
+    last_step = max(event.step for event in events if isinstance(event, Progress))
+    assert last_step <= cancelled_after_step[0] + 1
+    assert not Path(backend.config.media_dir, f"{spec.job_id}.mp4").exists()
+
+
+async def test_cancelling_a_waiting_job_fails_it_at_once(backend: LocalWorkerBackend) -> None:
+    running, waiting = make_spec(steps=30), make_spec()
+    await backend.submit(running)
+    await backend.submit(waiting)
+    await backend.cancel(waiting.job_id)
+
+    async def stop_the_running_job(event: RenderEvent) -> None:
+        if event.job_id == waiting.job_id:
+            await backend.cancel(running.job_id)
+
+    events = await events_until_finished(
+        backend, running.job_id, waiting.job_id, on_event=stop_the_running_job
+    )
+    assert of_job(events, waiting.job_id) == [Failed(waiting.job_id, "cancelled", cancelled=True)]
+    finished_running = next(
+        i
+        for i, event in enumerate(events)
+        if isinstance(event, Failed) and event.job_id == running.job_id
+    )
+    assert events.index(Failed(waiting.job_id, "cancelled", cancelled=True)) < finished_running
+
+
+async def test_a_pipeline_exception_fails_only_that_job(backend: LocalWorkerBackend) -> None:
+    doomed = make_spec(prompt=f"please {FAIL_WORD}")
+    await backend.submit(doomed)
+    failed = (await events_until_finished(backend, doomed.job_id))[-1]
+
+    assert isinstance(failed, Failed) and not failed.cancelled
+    injected = f"RuntimeError: injected failure for a prompt containing '{FAIL_WORD}'"
+    assert failed.reason == f"the render failed ({injected})"
+
+    healthy = make_spec()
+    await backend.submit(healthy)
+    assert isinstance((await events_until_finished(backend, healthy.job_id))[-1], Done)
+
+
+async def test_submitting_beyond_capacity_is_refused(backend: LocalWorkerBackend) -> None:
+    jobs = [make_spec(steps=30) for _ in range(backend.capacity)]
+    for spec in jobs:
+        await backend.submit(spec)
+    with pytest.raises(BackendFullError):
+        await backend.submit(make_spec())
+    for spec in jobs:
+        await backend.cancel(spec.job_id)
+    events = await events_until_finished(backend, *(spec.job_id for spec in jobs))
+    assert all(
+        of_job(events, spec.job_id)[-1] == Failed(spec.job_id, "cancelled", cancelled=True)
+        for spec in jobs
+    )
+
+
+async def test_a_killed_worker_fails_its_job_and_a_new_one_serves_the_next(
+    backend: LocalWorkerBackend,
+) -> None:
+    doomed = make_spec(steps=30)
+    killed_pid = backend.worker_pid
+    assert killed_pid is not None
+
+    async def kill_at_first_step(event: RenderEvent) -> None:
+        if isinstance(event, Progress) and event.step == 1:
+            os.kill(killed_pid, signal.SIGKILL)
+
+    await backend.submit(doomed)
+    events = await events_until_finished(backend, doomed.job_id, on_event=kill_at_first_step)
+    assert events[-1] == Failed(
+        doomed.job_id, f"the render worker stopped unexpectedly (exit code {-signal.SIGKILL})"
+    )
+
+    next_job = make_spec()
+    await backend.submit(next_job)
+    assert isinstance((await events_until_finished(backend, next_job.job_id))[-1], Done)
+    assert backend.worker_pid not in (None, killed_pid)
+
+
+async def test_workers_that_cannot_start_raise_clear_errors(tmp_path: Path) -> None:
+    # Side by side: each costs a process start.
+    load_failed, died = await asyncio.gather(
+        start_failure(tmp_path, "load_nothing"), start_failure(tmp_path, "die_while_loading")
+    )
+    assert load_failed == "OSError: no weights for tiny on this machine"
+    assert died == "the render worker stopped while starting (exit code 3)"
+
+
+async def start_failure(media_dir: Path, loader_name: str) -> str:
+    config = WorkerConfig(
+        (TINY.id,), str(media_dir), device="cpu", pipeline_loader=loader(loader_name)
+    )
+    backend = LocalWorkerBackend(config)
+    try:
+        with pytest.raises(WorkerStartError) as raised:
+            await backend.start()
+    finally:
+        await backend.close()
+    assert not backend.worker_alive
+    return raised.value.reason
+
+
+async def test_close_fails_outstanding_jobs_and_ends_the_stream(tmp_path: Path) -> None:
+    config = WorkerConfig(
+        (TINY.id,), str(tmp_path), device="cpu", pipeline_loader=loader("load_slow_and_fragile")
+    )
+    backend = LocalWorkerBackend(config)
+    try:
+        await backend.start()
+        spec = make_spec(steps=30)
+        await backend.submit(spec)
+    finally:
+        await backend.close()
+    async with asyncio.timeout(EVENT_TIMEOUT_SECONDS):
+        events = [event async for event in backend.events()]
+    assert events[-1] == Failed(spec.job_id, SHUT_DOWN_REASON)
+    assert not backend.worker_alive
