@@ -22,7 +22,7 @@ def main() -> int:
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, secrets=[settings.discord.token])
+    configure_logging(settings.log_level, secrets=[settings.discord.token, *settings.storage.url_secrets])
     try:
         asyncio.run(run_bot(settings))
     except discord.LoginFailure:

@@ -12,11 +12,12 @@ from bot.client import VideoBot
 from bot.settings import Settings
 from db.database import Database
 from jobs.clock import SystemClock
-from jobs.quota import DailyQuota
+from jobs.moderation import ModerationService
+from jobs.quota import QuotaDefaults
+from jobs.quota_policy import QuotaPolicy
 from jobs.service import VideoService
 from model.contract import RenderBackend
 from model.local_backend import LocalWorkerBackend, WorkerConfig
-from model.presets import PRESETS
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -31,7 +32,18 @@ def local_backend(settings: Settings) -> LocalWorkerBackend:
             preset_ids=(settings.video.model,),
             device=settings.video.device,
             media_dir=str(settings.storage.media_dir),
+            presets_file=str(settings.video.presets_file) if settings.video.presets_file else None,
+            speed=settings.video.speed,
+            log_level=settings.log_level,
         )
+    )
+
+
+def quota_defaults(settings: Settings) -> QuotaDefaults:
+    return QuotaDefaults(
+        credits=settings.quota.daily_credits,
+        max_active_jobs=settings.quota.max_active_jobs,
+        cooldown_seconds=settings.quota.cooldown_seconds,
     )
 
 
@@ -42,15 +54,18 @@ async def run_bot(settings: Settings, backend: RenderBackend | None = None) -> N
     database = Database(settings.storage.database_url)
     try:
         await database.migrate()
+        clock = SystemClock()
+        quota = QuotaPolicy(database=database, defaults=quota_defaults(settings), clock=clock)
         service = VideoService(
             database=database,
             backend=backend or local_backend(settings),
-            quota=DailyQuota(settings.quota.daily_credits),
-            clock=SystemClock(),
-            presets=PRESETS,
+            quota=quota,
+            clock=clock,
+            presets=settings.video.presets,
             default_preset_id=settings.video.model,
         )
-        async with VideoBot(video_service=service, guild_id=settings.discord.guild_id) as bot:
+        moderation = ModerationService(database=database, policy=quota, clock=clock)
+        async with VideoBot(video_service=service, moderation=moderation, guild_id=settings.discord.guild_id) as bot:
             # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
             await bot.start(settings.discord.token)

@@ -9,15 +9,23 @@ from discord.ext import commands
 
 from bot.mentions import NOBODY
 from bot.publisher import DiscordPublisher
+from jobs.moderation import ModerationService
 from jobs.service import VideoService
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.exts.video",)
+EXTENSIONS = ("bot.exts.video", "bot.exts.quota", "bot.exts.mod")
 
 
 class VideoBot(commands.Bot):
-    def __init__(self, *, video_service: VideoService, guild_id: int | None, **options: object) -> None:
+    def __init__(
+        self,
+        *,
+        video_service: VideoService,
+        moderation: ModerationService,
+        guild_id: int | None,
+        **options: object,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,  # slash commands only; no message content intent
             intents=discord.Intents(guilds=True),  # no privileged intents needed
@@ -26,6 +34,7 @@ class VideoBot(commands.Bot):
             **options,
         )
         self.video_service = video_service
+        self.moderation = moderation
         self.publisher = DiscordPublisher(self)
         self.sync_guild_id = guild_id
 

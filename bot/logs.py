@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
 
+# Interaction and webhook tokens sit in the URL path; discord.py logs those URLs at DEBUG,
+# and a token lets its holder edit the bot's replies for 15 minutes.
+_TOKEN_IN_URL = re.compile(r"(/(?:webhooks|interactions)/\d+/)[^/?\s'\"]+")
+
 
 class RedactingFormatter(logging.Formatter):
-    def __init__(self, secrets: Iterable[str], fmt: str) -> None:
+    def __init__(self, secrets: Iterable[str], fmt: str | None = None) -> None:
         super().__init__(fmt)
         self.secrets = tuple(secret for secret in secrets if secret)
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = super().format(record)  # includes the traceback, which can quote a secret too
         for secret in self.secrets:
             line = line.replace(secret, REDACTED)
-        return line
+        return _TOKEN_IN_URL.sub(rf"\g<1>{REDACTED}", line)
 
 
 def configure_logging(level: str, secrets: Iterable[str]) -> None:

@@ -11,6 +11,10 @@ from collections.abc import Mapping
 ENGLISH: Mapping[str, str] = {
     # /video: refusals (always ephemeral)
     "guild_only": "I make videos in servers only, not in direct messages.",
+    "bot.missing_permissions": (
+        "I can't post videos in this channel: I'm missing {permissions}. "
+        "Ask a server admin to grant them, or try another channel. Nothing was charged."
+    ),
     "prompt.empty": "Please describe the video you want: the {field} can't be empty.",
     "prompt.too_long": "That {field} is too long: please keep it under {limit} characters.",
     "prompt.control_characters": (
@@ -22,11 +26,21 @@ ENGLISH: Mapping[str, str] = {
         "You've used today's video credits: this clip costs {cost} and you have {credits_left} left. "
         "Your credits reset {resets_at}. Thanks for your patience!"
     ),
+    "member.banned": "You can't make videos in this server: a moderator has turned that off for you.",
+    "jobs.too_many_active": (
+        "You already have {limit} videos queued or rendering. Please wait for one to finish, then try again."
+    ),
+    "cooldown": "Please leave a little time between videos: you can send the next one {until}.",
     "error.unexpected": "Something went wrong on my side and nothing was charged. Please try again in a moment.",
     # /video: the requester's status message
     "status.queued": (
         "Queued **job #{job_id}** · position {position} in the queue\n"
         "Cost: {cost} credit{cost_s} · {credits_left} left today (resets {resets_at})\n"
+        "I'll post the video in this channel when it's ready."
+    ),
+    "status.queued_unlimited": (
+        "Queued **job #{job_id}** · position {position} in the queue\n"
+        "Cost: {cost} credit{cost_s} · your role has no credit limit\n"
         "I'll post the video in this channel when it's ready."
     ),
     "status.rendering": "Rendering **job #{job_id}**: step {step} of {total}\n`{bar}` {percent}% · {elapsed} elapsed",
@@ -50,12 +64,74 @@ ENGLISH: Mapping[str, str] = {
     "delivery.no_access": "I can't post in that channel (missing access or permissions)",
     "delivery.too_large": "the video came out larger than Discord allows here",
     "delivery.error": "Discord refused the upload ({status})",
+    # /quota me and /quota show
+    "quota.me": (
+        "**Your video credits in this server**\n"
+        "{credits}\n"
+        "Active jobs: {active} of {max_active} · the default clip costs {cost} credit{cost_s}"
+    ),
+    "quota.show": (
+        "**{member}**\n"
+        "{credits}\n"
+        "Active jobs: {active} of {max_active} · personal override: {override} · {ban}"
+    ),
+    "quota.credits": "{left} of {allowance} credits left ({window}) · more {resets_at}",
+    "quota.unlimited": "No credit limit (an unlimited role)",
+    "quota.banned": "**Banned** from making videos",
+    "quota.not_banned": "not banned",
+    "window.daily": "resets daily at {hour:02d}:00 UTC",
+    "window.rolling": "rolling 24 hours",
+    # moderators
+    "mod.denied": (
+        "Only moderators can do that: it needs the Manage Server permission or this server's moderator role."
+    ),
+    "mod.denied_manage_server": "Only members with the Manage Server permission can choose the moderator role.",
+    "mod.done": "Done: {change}.",
+    "amount.invalid": "`{field}` must be a whole number from {minimum} to {maximum}. Nothing was changed.",
+    "reason.too_long": "The reason must be under {limit} characters. Nothing was changed.",
+    "value.none": "none",
+    "audit.title": "**Moderator actions**, newest first:",
+    "audit.line": "{when} {actor}: {change}",
+    "audit.empty": "No moderator actions yet.",
+    "audit.older": "Older",
+    "audit.newest": "Newest",
+    "audit.set_default": "default allowance {before} → {after} credits",
+    "audit.set_role": "tier of {target} {before} → {after}",
+    "audit.set_member": "override of {target} {before} → {after}",
+    "audit.grant": "granted {target} {after} credits for the current window",
+    "audit.reset": "reset {target}'s window ({before} credits spent given back)",
+    "audit.window": "quota window {before} → {after}",
+    "audit.ban": "banned {target} from making videos ({after})",
+    "audit.unban": "let {target} make videos again",
+    "audit.moderator_role": "moderator role {before} → {after}",
     # command descriptions shown in Discord
     "command.video": "Turn a text prompt into a short AI-generated video",
     "option.prompt": "What should happen in the video?",
     "option.negative_prompt": "What the video should avoid",
     "option.seed": "A number that makes the result repeatable",
     "option.preset": "Which model renders it",
+    "command.quota": "Video credits: yours, and (for moderators) the server's quota settings",
+    "command.quota.me": "How many video credits you have left, and when more come",
+    "command.quota.show": "A member's credits, limits and ban (moderators)",
+    "command.quota.set_default": "The server's allowance per member per window (moderators)",
+    "command.quota.set_role": "A role's allowance; leave both options out to remove it (moderators)",
+    "command.quota.set_member": "A member's own allowance; leave credits out to clear it (moderators)",
+    "command.quota.grant": "Give a member bonus credits for the current window (moderators)",
+    "command.quota.reset": "Give back what a member has spent in the current window (moderators)",
+    "command.quota.window": "Daily reset at a UTC hour, or a rolling 24 hours (moderators)",
+    "command.mod": "Moderator tools for the video bot",
+    "command.mod.ban": "Stop a member from making videos",
+    "command.mod.unban": "Let a member make videos again",
+    "command.mod.audit": "Recent moderator actions",
+    "command.mod.role": "The role whose members count as moderators; leave it out to clear it",
+    "option.member": "The member",
+    "option.role": "The role",
+    "option.credits": "Credits per window",
+    "option.unlimited": "No credit limit for this role",
+    "option.grant_credits": "Bonus credits",
+    "option.window": "How credits come back",
+    "option.reset_hour": "For a daily window: the hour (UTC, 0-23) it resets",
+    "option.reason": "Why (shown to moderators only)",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH}

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+import aiohttp
 import discord
 
 from bot.embeds import credit_embed
@@ -52,7 +53,7 @@ class DiscordPublisher:
         status = _Status(interaction, str(interaction.locale))
         self._statuses[job.id] = status
         queued = text(
-            "status.queued",
+            "status.queued" if ticket.credits_left is not None else "status.queued_unlimited",
             status.locale,
             job_id=job.id,
             position=ticket.position,
@@ -102,10 +103,17 @@ class DiscordPublisher:
             return await self._edit(status, content)
 
     async def _edit(self, status: _Status, content: str) -> bool:
+        """Best effort: the status is a courtesy, the channel post is what counts."""
         try:
             await status.interaction.edit_original_response(content=content, allowed_mentions=NOBODY)
         except discord.HTTPException as error:
-            # Most often the 15-minute interaction token has expired; the post does not depend on it.
+            if error.status in (401, 404):
+                # The token expired (15 minutes) or the member dismissed the message. Stop trying:
+                # Discord bans bots that keep making invalid requests.
+                status.finished = True
+            log.debug("could not edit the status message: %s", error)
+            return False
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
             log.debug("could not edit the status message: %s", error)
             return False
         return True
@@ -131,11 +139,14 @@ class DiscordPublisher:
         except discord.HTTPException as error:
             if error.status == 413:
                 raise DeliveryFailed(text("delivery.too_large")) from None
-            if error.status >= 500:
-                raise  # left rendered: delivered again on the next start
+            if error.status >= 500 or error.status == 429:
+                raise  # passing trouble at Discord: the job service retries
             raise DeliveryFailed(text("delivery.error", status=error.status)) from None
-        await self._finish_status(job.id, text("status.delivered", job_id=job.id, link=message.jump_url))
         return message.id
+
+    async def on_delivered(self, job: JobView) -> None:
+        link = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
+        await self._finish_status(job.id, text("status.delivered", job_id=job.id, link=link))
 
     async def on_failed(self, job: JobView, refunded: int) -> None:
         key = "status.cancelled" if job.state.value == "cancelled" else "status.failed"

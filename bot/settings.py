@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from model.presets import DEFAULT_PRESET_ID, PRESETS
+from db.database import checked_database_url, database_url_secrets
+from model.catalogue import PresetsFileError, load_catalogue
+from model.presets import DEFAULT_PRESET_ID, Preset
+from model.speed import SpeedOptions, parse_cache, parse_offload, parse_switch
 
 T = TypeVar("T")
 
@@ -50,6 +51,11 @@ class StorageSettings:
     data_dir: Path
 
     @property
+    def url_secrets(self) -> tuple[str, ...]:
+        """A database password in DATABASE_URL: kept out of the logs like the token."""
+        return database_url_secrets(self.database_url)
+
+    @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
@@ -58,11 +64,17 @@ class StorageSettings:
 class VideoSettings:
     model: str
     device: str
+    presets_file: Path | None
+    presets: Mapping[str, Preset]
+    """The built-in presets merged with presets_file's."""
+    speed: SpeedOptions
 
 
 @dataclass(frozen=True, slots=True)
 class QuotaSettings:
     daily_credits: int
+    max_active_jobs: int
+    cooldown_seconds: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +97,37 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
             gateway_url=_optional(values, "DISCORD_GATEWAY_URL", DISCORD_GATEWAY_URL, _url(("ws", "wss"))),
         ),
         storage=StorageSettings(
-            database_url=_optional(values, "DATABASE_URL", DEFAULT_DATABASE_URL, _database_url),
+            database_url=_optional(values, "DATABASE_URL", DEFAULT_DATABASE_URL, checked_database_url),
             data_dir=Path(_optional(values, "DATA_DIR", "data", str)),
         ),
-        video=VideoSettings(
-            model=_optional(values, "VIDEO_MODEL", DEFAULT_PRESET_ID, _one_of(tuple(PRESETS))),
-            device=_optional(values, "VIDEO_DEVICE", "auto", _one_of(DEVICES)),
+        video=_video_settings(values),
+        quota=QuotaSettings(
+            daily_credits=_optional(values, "QUOTA_DAILY_CREDITS", 10, _whole_number),
+            max_active_jobs=_optional(values, "QUOTA_MAX_ACTIVE_JOBS", 2, _positive_number),
+            cooldown_seconds=_optional(values, "QUOTA_COOLDOWN_SECONDS", 0, _whole_number),
         ),
-        quota=QuotaSettings(daily_credits=_optional(values, "QUOTA_DAILY_CREDITS", 10, _whole_number)),
         log_level=_optional(values, "LOG_LEVEL", "INFO", lambda raw: _one_of(LOG_LEVELS)(raw.upper())),
+    )
+
+
+def _video_settings(values: Mapping[str, str]) -> VideoSettings:
+    presets_file = _optional(values, "VIDEO_PRESETS_FILE", None, Path)
+    try:
+        presets = load_catalogue(presets_file)
+    except PresetsFileError as error:
+        raise SettingsError(f"VIDEO_PRESETS_FILE: {error}") from None
+    defaults = SpeedOptions()
+    return VideoSettings(
+        model=_optional(values, "VIDEO_MODEL", DEFAULT_PRESET_ID, _one_of(tuple(presets))),
+        device=_optional(values, "VIDEO_DEVICE", "auto", _one_of(DEVICES)),
+        presets_file=presets_file,
+        presets=presets,
+        speed=SpeedOptions(
+            offload=_optional(values, "VIDEO_OFFLOAD", defaults.offload, parse_offload),
+            vae_tiling=_optional(values, "VIDEO_VAE_TILING", defaults.vae_tiling, parse_switch),
+            cache=_optional(values, "VIDEO_CACHE", defaults.cache, parse_cache),
+            compile=_optional(values, "VIDEO_COMPILE", defaults.compile, parse_switch),
+        ),
     )
 
 
@@ -133,12 +167,10 @@ def _whole_number(raw: str) -> int:
     return int(raw)
 
 
-def _database_url(raw: str) -> str:
-    try:
-        make_url(raw)
-    except ArgumentError:
-        raise ValueError("is not a SQLAlchemy database URL (for example sqlite+aiosqlite:///data/bot.db)") from None
-    return raw
+def _positive_number(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise ValueError(f"must be a whole number from 1 to 1000000, got {raw!r}")
+    return int(raw)
 
 
 def _url(schemes: tuple[str, ...]) -> Callable[[str], str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import UTCDateTime
@@ -30,11 +30,30 @@ UNFINISHED_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.RENDERED)
 class LedgerKind(enum.StrEnum):
     RESERVE = "reserve"
     REFUND = "refund"
+    GRANT = "grant"  # a moderator's one-off bonus
+    RESET = "reset"  # a moderator gave back what the member had spent in the window
 
 
-def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
+class WindowKind(enum.StrEnum):
+    DAILY = "daily"  # resets every day at the server's reset hour (UTC)
+    ROLLING = "rolling"  # what was spent in the last 24 hours
+
+
+class AuditAction(enum.StrEnum):
+    SET_DEFAULT = "set_default"
+    SET_ROLE = "set_role"
+    SET_MEMBER = "set_member"
+    GRANT = "grant"
+    RESET = "reset"
+    WINDOW = "window"
+    BAN = "ban"
+    UNBAN = "unban"
+    MODERATOR_ROLE = "moderator_role"
+
+
+def _enum(kind: type[enum.StrEnum], name: str, length: int = 16) -> Enum:
     # Stored as plain strings so adding a state later needs no ALTER TYPE on PostgreSQL.
-    return Enum(kind, name=name, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    return Enum(kind, name=name, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Job(Base):
@@ -106,5 +125,62 @@ class LedgerEntry(Base):
     __table_args__ = (
         # A job is reserved once and refunded at most once, whatever races.
         UniqueConstraint("job_id", "kind", name="uq_ledger_job_kind"),
-        Index("ix_ledger_member_counts_at", "guild_id", "user_id", "counts_at"),
+        # Covers the window sum (delta included), so admission never reads the table itself.
+        Index("ix_ledger_member_window", "guild_id", "user_id", "counts_at", "delta"),
     )
+
+
+class GuildSettings(Base):
+    """A server's own quota settings; a server without a row uses the bot's defaults."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    default_credits: Mapped[int | None] = mapped_column(Integer, default=None)  # None: QUOTA_DAILY_CREDITS
+    window: Mapped[WindowKind] = mapped_column(_enum(WindowKind, "window_kind"), default=WindowKind.DAILY)
+    reset_hour: Mapped[int] = mapped_column(Integer, default=0)
+    moderator_role_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class RoleTier(Base):
+    """The allowance a role gives its members, or no limit at all."""
+
+    __tablename__ = "role_tiers"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    credits: Mapped[int] = mapped_column(Integer)
+    unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MemberQuota(Base):
+    """One member of one server: their override, their ban, their last submission.
+
+    Admission locks this row, so it exists for every member who ever submitted.
+    """
+
+    __tablename__ = "quota_members"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    credits_override: Mapped[int | None] = mapped_column(Integer, default=None)
+    banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    ban_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    last_submission_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class AuditEntry(Base):
+    """Who changed what, from what to what, and when. Values are stored as shown; None means unset."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "audit_action", length=32))
+    target_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # a member or a role, by action
+    before: Mapped[str | None] = mapped_column(String(200), default=None)
+    after: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_audit_guild_id", "guild_id", "id"),)

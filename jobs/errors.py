@@ -34,3 +34,31 @@ class QuotaExhausted(RequestRefused):
     cost: int
     credits_left: int
     resets_at: datetime
+
+
+class MemberBanned(RequestRefused):
+    """A moderator banned the member from making videos; the reason is for moderators only."""
+
+
+@dataclass
+class TooManyActiveJobs(RequestRefused):
+    limit: int
+
+
+@dataclass
+class CoolingDown(RequestRefused):
+    until: datetime
+
+
+@dataclass
+class InvalidAmount(RequestRefused):
+    """A moderator's number is not a whole number within [minimum, maximum]; nothing changed."""
+
+    field: str
+    minimum: int
+    maximum: int
+
+
+@dataclass
+class ReasonTooLong(RequestRefused):
+    limit: int

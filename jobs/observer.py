@@ -21,6 +21,12 @@ class JobObserver(Protocol):
         """Must return quickly: it is called on the event path of every job."""
 
     async def deliver(self, job: JobView) -> int:
-        """Post the finished clip and return the message id; idempotent for the same job."""
+        """Post the finished clip and return the message id; idempotent for the same job.
+
+        Raise DeliveryFailed when retrying cannot help; any other error is retried.
+        """
+
+    async def on_delivered(self, job: JobView) -> None:
+        """The post is on record (job.message_id): tell the requester."""
 
     async def on_failed(self, job: JobView, refunded: int) -> None: ...

@@ -13,3 +13,9 @@ def clip_cost(preset: Preset, *, frames: int, width: int, height: int, steps: in
     work = frames * width * height * steps
     # Integer arithmetic first so the default clip costs exactly its weight, not 1.0000000002 rounded up.
     return max(1, math.ceil(preset.cost_weight * work / default_work))
+
+
+def default_clip_cost(preset: Preset) -> int:
+    """What the preset's default clip costs: the price /quota me quotes."""
+    width, height = preset.resolutions[preset.default_aspect]
+    return clip_cost(preset, frames=preset.default_frames, width=width, height=height, steps=preset.default_steps)

@@ -32,3 +32,10 @@ def clean_prompt(
 
 def _is_forbidden(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS
+
+
+def clean_display_name(name: str, limit: int = 100) -> str:
+    """A member's name as credited in posts and MP4 tags: invisible and direction-changing characters
+    dropped (they could disguise who made a clip), never empty."""
+    visible = "".join(char for char in name if not _is_forbidden(char) and unicodedata.category(char) != "Cf")
+    return visible.strip()[:limit] or "unknown member"

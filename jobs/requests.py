@@ -20,6 +20,7 @@ class VideoRequest:
     seed: int | None = None
     preset_id: str | None = None
     max_bytes: int = 10 * 1024 * 1024
+    role_ids: frozenset[int] = frozenset()  # for role tiers and the unlimited role
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,5 +51,5 @@ class Ticket:
 
     job: JobView
     position: int
-    credits_left: int
+    credits_left: int | None  # None: no credit limit
     resets_at: datetime

@@ -3,20 +3,36 @@
     python -m model presets
     python -m model generate "a fox in the snow" --preset tiny --seed 1 -o fox.mp4
 
-`generate` renders with the same pipeline and encoder the bot's worker uses.
+`generate` renders with the same pipeline, speed options and encoder the bot's worker uses.
+Options default to the bot's settings in the environment (VIDEO_PRESETS_FILE, VIDEO_OFFLOAD,
+VIDEO_VAE_TILING, VIDEO_CACHE, VIDEO_COMPILE), so both see the same catalogue and set-up.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import logging
+import os
 import secrets
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
+from model.catalogue import PresetsFileError, load_catalogue
 from model.contract import Credit, RenderSpec
-from model.presets import DEFAULT_PRESET_ID, PRESETS, Preset, get_preset
+from model.presets import DEFAULT_PRESET_ID, Preset, UnknownPresetError, get_preset
+from model.speed import (
+    OFFLOADS,
+    SpeedOptions,
+    as_settings,
+    parse_cache,
+    parse_offload,
+    parse_switch,
+)
+
+T = TypeVar("T")
 
 DEFAULT_MAX_MB = 10.0
 """Discord's upload limit for bots."""
@@ -25,10 +41,18 @@ PROGRESS_BAR_WIDTH = 30
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        catalogue = load_catalogue(args.presets_file)
+    except PresetsFileError as exc:
+        return _fail(str(exc))
     if args.command == "presets":
-        print(presets_table(PRESETS.values()))
+        print(presets_table(catalogue.values()))
         return 0
-    return _generate(args)
+    try:
+        preset = get_preset(args.preset, catalogue)
+    except UnknownPresetError as exc:
+        return _fail(str(exc))
+    return _generate(preset, args)
 
 
 def presets_table(presets: Iterable[Preset]) -> str:
@@ -60,11 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m model", description="Render text-to-video clips locally."
     )
+    catalogue = argparse.ArgumentParser(add_help=False)
+    catalogue.add_argument(
+        "--presets-file",
+        default=os.environ.get("VIDEO_PRESETS_FILE") or None,
+        help="TOML or JSON file adding or overriding presets (default: $VIDEO_PRESETS_FILE)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("presets", help="list the models on offer")
-    generate = commands.add_parser("generate", help="render one clip to an MP4 file")
+    commands.add_parser("presets", parents=[catalogue], help="list the models on offer")
+    generate = commands.add_parser(
+        "generate", parents=[catalogue], help="render one clip to an MP4 file"
+    )
     generate.add_argument("prompt")
-    generate.add_argument("--preset", default=DEFAULT_PRESET_ID, choices=list(PRESETS))
+    generate.add_argument(
+        "--preset", default=DEFAULT_PRESET_ID, help="a preset id (`presets` lists them)"
+    )
     generate.add_argument(
         "--seed", type=int, help="default: a random seed, printed with the result"
     )
@@ -76,30 +110,73 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--max-mb", type=float, default=DEFAULT_MAX_MB, help="largest file to write, in MiB"
     )
+    _add_speed_options(generate)
     return parser
 
 
-def _generate(args: argparse.Namespace) -> int:
-    preset = get_preset(args.preset)
+def _add_speed_options(parser: argparse.ArgumentParser) -> None:
+    defaults = as_settings(SpeedOptions())
+    group = parser.add_argument_group("speed and memory (see the README)")
+    options: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
+        ("--offload", "VIDEO_OFFLOAD", parse_offload, ", ".join(OFFLOADS)),
+        ("--vae-tiling", "VIDEO_VAE_TILING", parse_switch, "on or off"),
+        ("--cache", "VIDEO_CACHE", parse_cache, "off or first-block[:threshold]"),
+        ("--compile", "VIDEO_COMPILE", parse_switch, "on or off"),
+    )
+    for flag, setting, parse, choices in options:
+        # argparse parses a string default too: a bad setting is reported like a bad flag.
+        group.add_argument(
+            flag,
+            type=_argument_type(parse),
+            default=os.environ.get(setting) or defaults[setting],
+            help=f"{choices} (default: ${setting}, else {defaults[setting]})",
+        )
+
+
+def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    def parse_argument(raw: str) -> T:
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse_argument
+
+
+def _speed(args: argparse.Namespace) -> SpeedOptions:
+    return SpeedOptions(
+        offload=args.offload, vae_tiling=args.vae_tiling, cache=args.cache, compile=args.compile
+    )
+
+
+def _generate(preset: Preset, args: argparse.Namespace) -> int:
     aspect = args.aspect or preset.default_aspect
     if aspect not in preset.resolutions:
         return _fail(f"{preset.id} offers aspects {', '.join(preset.resolutions)}, not {aspect}")
 
     # Imported only now: `presets` and argument mistakes answer at once, without loading torch.
     from model.encode import EncodeError
-    from model.pipeline import DeviceError, load_pipeline, pick_device_for, pick_dtype, render
+    from model.pipeline import (
+        DeviceError,
+        WeightsUnavailableError,
+        load_pipeline,
+        pick_device_for,
+        pick_dtype,
+        render,
+    )
     from model.worker import encode_clip
 
-    try:
-        device = pick_device_for(preset, args.device)
-    except DeviceError as exc:
-        return _fail(str(exc))
     spec = _spec(preset, args, aspect)
     output: Path = args.output or Path(f"{preset.id}-{spec.seed}.mp4")
-
-    print(f"loading {preset.id} on {device}…", file=sys.stderr)
-    pipe = load_pipeline(preset, device, pick_dtype(device))
-    frames = render(pipe, spec, on_step=_show_progress, should_stop=lambda: False)
+    # The pipeline's own lines (a first download's progress, skipped options) go to stderr.
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        device = pick_device_for(preset, args.device)
+        print(f"loading {preset.id} on {device}…", file=sys.stderr)
+        pipe = load_pipeline(preset, device, pick_dtype(device), _speed(args))
+    except (DeviceError, WeightsUnavailableError) as exc:
+        return _fail(str(exc))
+    frames = render(pipe, preset, spec, on_step=_show_progress, should_stop=lambda: False)
     try:
         video = encode_clip(frames, spec, output)
     except EncodeError as exc:

@@ -7,19 +7,25 @@ dtype. The worker process and the command line both render through here.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, Literal
 
 import diffusers
 import numpy as np
 import numpy.typing as npt
 import torch
-from diffusers import DiffusionPipeline
-from huggingface_hub import try_to_load_from_cache
+from diffusers import DiffusionPipeline, FirstBlockCacheConfig
+from huggingface_hub import HfApi, constants, is_offline_mode, try_to_load_from_cache
+from huggingface_hub.file_download import repo_folder_name
 
 from model.contract import RenderSpec
-from model.presets import TINY_PRESET_ID, Preset, get_preset
+from model.presets import TINY_PRESET_ID, Preset
+from model.speed import SpeedOptions
 from model.tiny import build_tiny_pipeline
 
 logger = logging.getLogger(__name__)
@@ -27,12 +33,18 @@ logger = logging.getLogger(__name__)
 DeviceSetting = Literal["auto", "cuda", "cpu"]
 DEVICE_SETTINGS: tuple[DeviceSetting, ...] = ("auto", "cuda", "cpu")
 
+DOWNLOAD_REPORT_SECONDS = 10.0
+
 OnStep = Callable[[int, int, float], None]
 """on_step(step, total, elapsed_seconds), called after each denoising step (step counts from 1)."""
 
 
 class DeviceError(Exception):
     """The requested device cannot serve the preset; the message says what to do instead."""
+
+
+class WeightsUnavailableError(Exception):
+    """The preset's weights are not cached and may not be downloaded; the message says why."""
 
 
 class InvalidSpecError(ValueError):
@@ -75,22 +87,24 @@ def pick_dtype(device: torch.device) -> torch.dtype:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def load_pipeline(preset: Preset, device: torch.device, dtype: torch.dtype) -> DiffusionPipeline:
+def load_pipeline(
+    preset: Preset,
+    device: torch.device,
+    dtype: torch.dtype,
+    speed: SpeedOptions = SpeedOptions(),
+) -> DiffusionPipeline:
     """The preset's pipeline on device, ready to render.
 
     `tiny` always runs in float32: random weights gain nothing from half precision, and only
     from_pretrained knows to keep diffusers' precision-sensitive layers (norms, rope) in float32.
     """
-    # 1. Components: built in code for `tiny`, else the repo's weights (downloaded on first use).
+    # 1. Components: built in code for `tiny`, else the repo's weights from the Hugging Face
+    #    cache (HF_HOME), downloaded into it on first use.
     if preset.id == TINY_PRESET_ID:
         logger.info("building the %s pipeline with random weights (float32)", preset.id)
         pipe: DiffusionPipeline = build_tiny_pipeline()
     else:
-        cached = isinstance(try_to_load_from_cache(preset.repo, "model_index.json"), str)
-        action = "loading" if cached else "downloading (first start, several GB)"
-        logger.info("%s %s for preset %s in %s", action, preset.repo, preset.id, dtype)
-        pipeline_class: type[DiffusionPipeline] = getattr(diffusers, preset.pipeline)
-        pipe = pipeline_class.from_pretrained(preset.repo, dtype=dtype)
+        pipe = _from_hub(preset, dtype)
 
     # 2. Scheduler settings the repo's config does not carry.
     if preset.flow_shift is not None:
@@ -98,16 +112,160 @@ def load_pipeline(preset: Preset, device: torch.device, dtype: torch.dtype) -> D
             pipe.scheduler.config, flow_shift=preset.flow_shift
         )
 
-    # 3. Move to the device (the dtype was set as the weights were loaded).
-    pipe.to(device)
+    # 3. Placement: the whole pipeline on the device, or weights waiting in CPU memory until used
+    #    (the dtype was set as the weights were loaded).
+    _place(pipe, device, speed)
 
-    # 4. Callers report progress themselves; diffusers' tqdm bar would only add noise to logs.
+    # 4. Decode the latents in tiles, capping the VAE's memory peak.
+    if speed.vae_tiling:
+        _enable_vae_tiling(pipe)
+
+    # 5. A cache hook: skip transformer blocks on steps where their output barely changes.
+    if speed.cache is not None:
+        pipe.transformer.enable_cache(FirstBlockCacheConfig(threshold=speed.cache.threshold))
+
+    # 6. Regional compilation: the transformer's repeated blocks share one compiled code, so
+    #    compiling takes a fraction of a whole-model compile. Lazy: the first render pays for it.
+    if speed.compile:
+        _compile_transformer_blocks(pipe.transformer)
+
+    # 7. Callers report progress themselves; diffusers' tqdm bar would only add noise to logs.
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
 
+def execution_device(pipe: DiffusionPipeline) -> torch.device:
+    """Where the pipeline computes. pipe.device says where its weights rest, which is the CPU
+    when they are offloaded; diffusers' own pipelines ask _execution_device for this."""
+    device: torch.device = pipe._execution_device
+    return device
+
+
+def _from_hub(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
+    """The preset's weights from the Hugging Face cache, downloaded first if they are not there.
+
+    A download logs its progress itself: huggingface_hub's bars hide when stderr is no terminal,
+    which is where a service's log goes. Missing weights with downloads off are refused at once,
+    not with a traceback from deep in diffusers.
+    """
+    pipeline_class: type[DiffusionPipeline] = getattr(diffusers, preset.pipeline)
+    cache = Path(constants.HF_HUB_CACHE)
+    if isinstance(try_to_load_from_cache(preset.repo, "model_index.json"), str):
+        logger.info("loading %s for preset %s from %s in %s", preset.repo, preset.id, cache, dtype)
+        return pipeline_class.from_pretrained(preset.repo, dtype=dtype)
+    if is_offline_mode():
+        raise WeightsUnavailableError(
+            f"{preset.repo} is not in the Hugging Face cache ({cache}) and HF_HUB_OFFLINE is "
+            "set; unset it to download the weights, or copy them into the cache"
+        )
+    total = _download_bytes(preset.repo)
+    size = "size unknown" if total is None else f"{total / 1e9:.1f} GB"
+    logger.info(
+        "downloading %s for preset %s into %s (%s; first start only)",
+        preset.repo,
+        preset.id,
+        cache,
+        size,
+    )
+    blobs = cache / repo_folder_name(repo_id=preset.repo, repo_type="model") / "blobs"
+    with reporting_download(preset.repo, blobs, total):
+        return pipeline_class.from_pretrained(preset.repo, dtype=dtype)
+
+
+def _download_bytes(repo: str) -> int | None:
+    """The weights' size from the Hub's file list: one small request before gigabytes."""
+    try:
+        files = HfApi().model_info(repo, files_metadata=True, timeout=10).siblings or []
+    except Exception:  # rate-limited, gated, unreachable: the size is only a courtesy
+        return None
+    # diffusers fetches each component's folder; top-level files are single-file checkpoints.
+    return sum(
+        file.size or 0
+        for file in files
+        if "/" in file.rfilename and file.rfilename.endswith(".safetensors")
+    )
+
+
+@contextmanager
+def reporting_download(
+    repo: str, blobs: Path, total: int | None, every: float = DOWNLOAD_REPORT_SECONDS
+) -> Iterator[None]:
+    """Log how much of repo has arrived in its cache folder every `every` seconds, until exit."""
+    finished = threading.Event()
+
+    def report() -> None:
+        while not finished.wait(every):
+            arrived = _folder_bytes(blobs) / 1e9
+            of_total = "" if total is None else f" of {total / 1e9:.1f} GB"
+            logger.info("downloading %s: %.1f GB%s so far", repo, arrived, of_total)
+
+    reporter = threading.Thread(target=report, name="download-progress", daemon=True)
+    reporter.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        reporter.join()
+
+
+def _folder_bytes(folder: Path) -> int:
+    """Bytes in folder's files, partial downloads included; files vanish as downloads finish."""
+    total = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:  # nothing has arrived yet
+        return 0
+    for entry in entries:
+        with suppress(FileNotFoundError):
+            total += entry.stat().st_size
+    return total
+
+
+def _place(pipe: DiffusionPipeline, device: torch.device, speed: SpeedOptions) -> None:
+    if speed.offload == "none":
+        pipe.to(device)
+    elif device.type == "cpu":
+        # Offloading parks weights in CPU memory, where a CPU render keeps them anyway.
+        logger.info("offload %r skipped: the pipeline runs on the CPU", speed.offload)
+        pipe.to(device)
+    elif speed.offload == "model":
+        pipe.enable_model_cpu_offload(device=device)
+    elif speed.offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=device)
+    else:
+        # Leaf by leaf, the next one copied on a CUDA stream while this one computes. The VAE is
+        # small and stays resident: streamed offload misbehaves when its first pass is tiled.
+        pipe.enable_group_offload(
+            onload_device=device,
+            offload_type="leaf_level",
+            use_stream=True,
+            exclude_modules=["vae"],
+        )
+
+
+def _enable_vae_tiling(pipe: DiffusionPipeline) -> None:
+    vae = getattr(pipe, "vae", None)
+    if hasattr(vae, "enable_tiling"):
+        vae.enable_tiling()
+    else:
+        logger.info("VAE tiling skipped: %s has no tiled VAE", type(pipe).__name__)
+
+
+def _compile_transformer_blocks(transformer: torch.nn.Module) -> None:
+    # fullgraph=False: cache hooks and offload hooks break graphs on purpose.
+    if getattr(transformer, "_repeated_blocks", None):
+        transformer.compile_repeated_blocks(fullgraph=False)
+        return
+    # Models that do not name their repeated blocks keep them in ModuleLists.
+    for blocks in transformer.children():
+        if isinstance(blocks, torch.nn.ModuleList):
+            for block in blocks:
+                block.compile(fullgraph=False)
+
+
 def render(
     pipe: DiffusionPipeline,
+    preset: Preset,
     spec: RenderSpec,
     *,
     on_step: OnStep,
@@ -118,10 +276,10 @@ def render(
     Raises RenderInterrupted when should_stop() turned true: checked after every denoising step.
     """
     # 1. Refuse what the model would silently round (diffusers warns and adjusts frames and sizes).
-    check_spec(get_preset(spec.preset_id), spec)
+    check_spec(preset, spec)
 
-    # 2. Seed a generator on the pipeline's device: same seed, same clip.
-    generator = torch.Generator(device=pipe.device).manual_seed(spec.seed)
+    # 2. Seed a generator where the pipeline computes: same seed, same clip.
+    generator = torch.Generator(device=execution_device(pipe)).manual_seed(spec.seed)
 
     # 3. After each step: report progress, and stop when asked. diffusers pipelines skip every
     #    remaining step once `_interrupt` is set (then decode what they have, which we drop).

@@ -6,7 +6,8 @@ Figures are the model authors' own defaults (model cards and diffusers' pipeline
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -19,20 +20,44 @@ DEFAULT_PRESET_ID = "wan-1.3b"
 TINY_PRESET_ID = "tiny"
 """Built in code with random weights: no download, and a CPU renders it in well under a second."""
 
+KNOWN_PIPELINES = (
+    "WanPipeline",
+    "LTXPipeline",
+    "CogVideoXPipeline",
+    "HunyuanVideoPipeline",
+    "MochiPipeline",
+    "SkyReelsV2Pipeline",
+)
+"""diffusers text-to-video pipelines whose call takes what model.pipeline.render passes
+(negative prompt, frames, size, steps, guidance, a step-end callback) and honours an interrupt.
+Names, not classes: importing diffusers here would load torch into the job domain."""
+
+PRESET_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
+"""Short, lowercase and without spaces: ids are typed in Discord and shown in embeds."""
+
 APACHE_2_0_URL = "https://www.apache.org/licenses/LICENSE-2.0"
 
 
 class UnknownPresetError(KeyError):
-    def __init__(self, preset_id: str) -> None:
+    def __init__(self, preset_id: str, choices: Iterable[str]) -> None:
         super().__init__(preset_id)
         self.preset_id = preset_id
+        self.choices = tuple(choices)
 
     def __str__(self) -> str:
-        return f"unknown preset {self.preset_id!r}; choose one of: {', '.join(PRESETS)}"
+        return f"unknown preset {self.preset_id!r}; choose one of: {', '.join(self.choices)}"
 
 
 class PresetError(ValueError):
-    """A catalogue entry contradicts its own model's constraints."""
+    """A catalogue entry contradicts its own model's constraints; `field` names the culprit
+    (None where the entry as a whole is wrong)."""
+
+    def __init__(self, preset_id: str, field: str | None, problem: str) -> None:
+        where = f"preset {preset_id!r}" + (f", field {field!r}" if field else "")
+        super().__init__(f"{where}: {problem}")
+        self.preset_id = preset_id
+        self.field = field
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +66,7 @@ class Preset:
     repo: str
     """Hugging Face repo id (for `tiny`, a descriptive id: it is built in code)."""
     pipeline: str
-    """diffusers pipeline class name."""
+    """diffusers pipeline class name, one of KNOWN_PIPELINES."""
     licence: str
     licence_url: str
     authors: str
@@ -65,22 +90,10 @@ class Preset:
     """Scheduler flow shift to set at load; None keeps the repo's scheduler config."""
 
     def __post_init__(self) -> None:
-        if self.default_aspect not in self.resolutions:
-            raise PresetError(f"{self.id}: default aspect {self.default_aspect} has no resolution")
-        for aspect, (width, height) in self.resolutions.items():
-            if aspect not in ASPECTS:
-                raise PresetError(f"{self.id}: unknown aspect {aspect!r}")
-            if width % self.size_step or height % self.size_step:
-                raise PresetError(
-                    f"{self.id}: {width}x{height} is not a multiple of {self.size_step}"
-                )
-        for frames in (self.default_frames, self.max_frames):
-            if (frames - 1) % self.frame_step:
-                raise PresetError(f"{self.id}: {frames} frames is not {self.frame_step}k+1")
-        if not 1 <= self.default_frames <= self.max_frames:
-            raise PresetError(
-                f"{self.id}: default {self.default_frames} frames is outside 1..{self.max_frames}"
-            )
+        self._check_names()
+        self._check_counts()
+        self._check_resolutions()
+        self._check_frames()
 
     @property
     def default_size(self) -> Size:
@@ -92,6 +105,56 @@ class Preset:
 
     def accepts_frames(self, frames: int) -> bool:
         return 1 <= frames <= self.max_frames and (frames - 1) % self.frame_step == 0
+
+    def _refuse(self, field: str, problem: str) -> PresetError:
+        return PresetError(self.id, field, problem)
+
+    def _check_names(self) -> None:
+        if not PRESET_ID_PATTERN.fullmatch(self.id):
+            raise self._refuse("id", "must be 1-32 characters of a-z, 0-9, '.', '_' and '-'")
+        if self.pipeline not in KNOWN_PIPELINES:
+            raise self._refuse(
+                "pipeline",
+                f"{self.pipeline!r} is not one of {', '.join(KNOWN_PIPELINES)}",
+            )
+
+    def _check_counts(self) -> None:
+        at_least_one = ("fps", "default_steps", "cost_weight", "frame_step", "size_step")
+        for field in at_least_one:
+            if getattr(self, field) < 1:
+                raise self._refuse(field, "must be at least 1")
+        for field in ("guidance", "vram_hint_gb"):
+            if getattr(self, field) < 0:
+                raise self._refuse(field, "must not be negative")
+
+    def _check_resolutions(self) -> None:
+        for aspect, (width, height) in self.resolutions.items():
+            if aspect not in ASPECTS:
+                raise self._refuse(
+                    "resolutions", f"unknown aspect {aspect!r} (use {', '.join(ASPECTS)})"
+                )
+            if width % self.size_step or height % self.size_step:
+                raise self._refuse(
+                    "resolutions",
+                    f"{width}x{height} is not a multiple of {self.size_step} (size_step)",
+                )
+        if self.default_aspect not in self.resolutions:
+            raise self._refuse(
+                "default_aspect", f"default aspect {self.default_aspect} has no resolution"
+            )
+
+    def _check_frames(self) -> None:
+        for field in ("default_frames", "max_frames"):
+            frames = getattr(self, field)
+            if (frames - 1) % self.frame_step:
+                raise self._refuse(
+                    field, f"{frames} frames is not {self.frame_step}k+1 (frame_step)"
+                )
+        if not 1 <= self.default_frames <= self.max_frames:
+            raise self._refuse(
+                "default_frames",
+                f"default {self.default_frames} frames is outside 1..{self.max_frames}",
+            )
 
 
 _CATALOGUE = (
@@ -197,8 +260,8 @@ _CATALOGUE = (
 PRESETS: Mapping[str, Preset] = MappingProxyType({preset.id: preset for preset in _CATALOGUE})
 
 
-def get_preset(preset_id: str) -> Preset:
+def get_preset(preset_id: str, catalogue: Mapping[str, Preset] = PRESETS) -> Preset:
     try:
-        return PRESETS[preset_id]
+        return catalogue[preset_id]
     except KeyError:
-        raise UnknownPresetError(preset_id) from None
+        raise UnknownPresetError(preset_id, catalogue) from None

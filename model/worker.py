@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
+import os
 import queue
 import sys
 import threading
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from model.catalogue import PresetsFileError, load_catalogue
 from model.contract import (
     Credit,
     Done,
@@ -36,6 +38,7 @@ from model.contract import (
     Started,
 )
 from model.presets import Preset, get_preset
+from model.speed import SpeedOptions
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue
@@ -55,7 +58,9 @@ PARENT_CHECK_SECONDS = 1.0
 """How often an idle worker checks that its parent is alive, so it never outlives the bot."""
 MAX_REASON_CHARS = 200
 
-PipelineLoader = Callable[[Preset, "torch.device", "torch.dtype"], "DiffusionPipeline"]
+PipelineLoader = Callable[
+    [Preset, "torch.device", "torch.dtype", SpeedOptions], "DiffusionPipeline"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +70,19 @@ class WorkerConfig:
     """Where <job_id>.mp4 and <job_id>.jpg are written."""
     device: DeviceSetting = "auto"
     """See model.pipeline.pick_device."""
+    presets_file: str | None = None
+    """The operator's presets file (model.catalogue), loaded again by the worker itself."""
+    speed: SpeedOptions = SpeedOptions()
+    log_level: str = "INFO"
     pipeline_loader: str = "model.pipeline:load_pipeline"
     """'module:function' with load_pipeline's signature; an import path so it crosses a spawn."""
 
     def __post_init__(self) -> None:
         if not self.preset_ids:
             raise ValueError("a worker must serve at least one preset")
+        catalogue = load_catalogue(self.presets_file)
         for preset_id in self.preset_ids:
-            get_preset(preset_id)  # an unknown id fails here, in the parent, not in the worker
+            get_preset(preset_id, catalogue)  # unknown ids fail here, in the parent
         if ":" not in self.pipeline_loader:
             raise ValueError(
                 f"pipeline_loader must look like 'module:function', not {self.pipeline_loader!r}"
@@ -113,21 +123,45 @@ WorkerMessage = Ready | LoadFailed | RenderEvent
 
 def serve(config: WorkerConfig, requests: Queue[Request], events: Queue[WorkerMessage]) -> None:
     """Process entry point: load, warm up, report Ready (or LoadFailed and exit 1), then serve."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s render-worker %(levelname)s %(message)s"
-    )
+    _configure_logging(config.log_level)
     _use_thread_lock_for_tqdm()
     media_dir = Path(config.media_dir)
     try:
         media_dir.mkdir(parents=True, exist_ok=True)  # before a download that may take minutes
-        pipes = _load_and_warm_up(config)
+        served = _load_and_warm_up(config)
     except Exception as exc:
-        logger.exception("the render worker could not start")
-        events.put(LoadFailed(short_reason(exc)))
+        events.put(LoadFailed(_start_failure(exc)))
         sys.exit(1)
     events.put(Ready())
-    logger.info("ready to render %s", ", ".join(pipes))
-    _Worker(pipes, media_dir, events.put).run(requests)
+    logger.info("ready to render %s", ", ".join(served))
+    _Worker(served, media_dir, events.put).run(requests)
+
+
+def _configure_logging(level: str) -> None:
+    """The worker shares the bot's stderr, so its lines land in the bot's log. The libraries'
+    own handlers go, so their warnings come through this format and level too."""
+    import diffusers.utils.logging
+    import transformers.utils.logging
+
+    logging.basicConfig(
+        level=level, format="%(asctime)s render-worker %(levelname)s %(name)s: %(message)s"
+    )
+    for library in (diffusers.utils.logging, transformers.utils.logging):
+        library.disable_default_handler()
+        library.enable_propagation()
+    logging.getLogger("huggingface_hub").handlers.clear()
+
+
+def _start_failure(exc: Exception) -> str:
+    """Log why the worker cannot start and return the reason for the bot: the whole message
+    for the failures we foresee (they say what to do), else one line and a logged traceback."""
+    from model.pipeline import DeviceError, WeightsUnavailableError
+
+    if isinstance(exc, DeviceError | WeightsUnavailableError | PresetsFileError):
+        logger.error("the render worker cannot start: %s", exc)
+        return str(exc)
+    logger.exception("the render worker could not start")
+    return short_reason(exc)
 
 
 def _use_thread_lock_for_tqdm() -> None:
@@ -170,21 +204,47 @@ def encode_clip(frames: npt.NDArray[np.floating], spec: RenderSpec, path: Path) 
     )
 
 
-def _load_and_warm_up(config: WorkerConfig) -> dict[str, DiffusionPipeline]:
+@dataclass(frozen=True, slots=True)
+class _Served:
+    preset: Preset
+    pipe: DiffusionPipeline
+
+
+def _load_and_warm_up(config: WorkerConfig) -> dict[str, _Served]:
+    import torch
+
     from model.pipeline import pick_device_for, pick_dtype, render
 
     load = _import_loader(config.pipeline_loader)
-    pipes: dict[str, DiffusionPipeline] = {}
-    for preset in map(get_preset, config.preset_ids):
+    catalogue = load_catalogue(config.presets_file)
+    served: dict[str, _Served] = {}
+    for preset_id in config.preset_ids:
+        preset = get_preset(preset_id, catalogue)
         device = pick_device_for(preset, config.device)
-        logger.info("loading preset %s on %s", preset.id, device)
-        pipe = load(preset, device, pick_dtype(device))
-        # One small render, so the first member's job does not pay for lazy CUDA/kernel setup.
+        if device.type == "cpu":
+            torch.set_num_threads(threads_for_cpu_rendering())
+            logger.info("rendering on the CPU with %d threads", torch.get_num_threads())
+        logger.info("loading preset %s on %s (%s)", preset.id, device, config.speed)
+        pipe = load(preset, device, pick_dtype(device), config.speed)
+        # One small render, so the first member's job does not pay for lazy CUDA/kernel setup
+        # (nor, with VIDEO_COMPILE, for compiling).
         started = time.monotonic()
-        render(pipe, _warm_up_spec(preset), on_step=lambda *_: None, should_stop=lambda: False)
+        render(
+            pipe, preset, _warm_up_spec(preset), on_step=lambda *_: None, should_stop=lambda: False
+        )
         logger.info("warmed up %s in %.1f s", preset.id, time.monotonic() - started)
-        pipes[preset.id] = pipe
-    return pipes
+        served[preset.id] = _Served(preset, pipe)
+    return served
+
+
+def threads_for_cpu_rendering() -> int:
+    """Every core this process may use but one.
+
+    A CPU render takes every thread torch is given, and the bot's event loop must still answer
+    Discord within 3 seconds meanwhile: on a small machine one core stays free for it.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) - 1)
 
 
 def _import_loader(path: str) -> PipelineLoader:
@@ -327,11 +387,11 @@ class _Encoder:
 class _Worker:
     def __init__(
         self,
-        pipes: Mapping[str, DiffusionPipeline],
+        served: Mapping[str, _Served],
         media_dir: Path,
         emit: Callable[[WorkerMessage], None],
     ) -> None:
-        self._pipes = pipes
+        self._served = served
         self._emit = emit
         self._jobs = _JobQueue()
         self._encoder = _Encoder(media_dir, emit)
@@ -365,17 +425,18 @@ class _Worker:
     def _render(self, spec: RenderSpec) -> None:
         import torch
 
-        from model.pipeline import RenderInterrupted, render
+        from model.pipeline import RenderInterrupted, execution_device, render
 
-        pipe = self._pipes.get(spec.preset_id)
-        if pipe is None:
+        served = self._served.get(spec.preset_id)
+        if served is None:
             self._emit(Failed(spec.job_id, f"this worker does not serve preset {spec.preset_id!r}"))
             return
         self._emit(Started(spec.job_id))
         started = time.monotonic()
         try:
             frames = render(
-                pipe,
+                served.pipe,
+                served.preset,
                 spec,
                 on_step=lambda step, total, elapsed: self._emit(
                     Progress(spec.job_id, step, total, elapsed)
@@ -399,7 +460,7 @@ class _Worker:
             self._encoder.put(_Rendered(spec, frames, time.monotonic() - started))
             return
         # Only now, outside the except block: its traceback pinned the failed render's tensors.
-        if pipe.device.type == "cuda":
+        if execution_device(served.pipe).type == "cuda":
             torch.cuda.empty_cache()
         self._emit(failure)
 

@@ -9,13 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.members import role_ids
 from bot.mentions import NOBODY
 from bot.messages import ENGLISH, text
-from jobs.errors import PresetUnavailable, PromptRejected, QuotaExhausted, RequestRefused, SeedOutOfRange
+from bot.refusals import refusal_text
+from jobs.errors import RequestRefused
 from jobs.prompts import MAX_PROMPT_CHARS
 from jobs.requests import VideoRequest
 from jobs.service import MAX_SEED
-from model.presets import PRESETS
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -38,7 +39,6 @@ class Video(commands.Cog):
         seed=ENGLISH["option.seed"],
         preset=ENGLISH["option.preset"],
     )
-    @app_commands.choices(preset=[app_commands.Choice(name=preset_id, value=preset_id) for preset_id in PRESETS])
     async def video(
         self,
         interaction: discord.Interaction,
@@ -51,6 +51,11 @@ class Video(commands.Cog):
         if interaction.guild_id is None or interaction.channel_id is None:
             await _refuse(interaction, text("guild_only", locale))
             return
+        # Refuse before charging: a clip the bot cannot post would cost a render and a refund.
+        missing = missing_post_permissions(interaction)
+        if missing:
+            await _refuse(interaction, text("bot.missing_permissions", locale, permissions=", ".join(missing)))
+            return
         service = self.bot.video_service
         request = VideoRequest(
             guild_id=interaction.guild_id,
@@ -62,6 +67,7 @@ class Video(commands.Cog):
             seed=seed,
             preset_id=preset,
             max_bytes=min(interaction.filesize_limit or DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES),
+            role_ids=role_ids(interaction.user),
         )
         # Discord enforces the option limits in its clients, but anything can arrive: check again.
         try:
@@ -83,24 +89,26 @@ class Video(commands.Cog):
         await self.bot.publisher.acknowledge(interaction, ticket)
 
 
-def refusal_text(refusal: RequestRefused, locale: str) -> str:
-    match refusal:
-        case PromptRejected(field, problem, limit):
-            return text(f"prompt.{problem}", locale, field=field.replace("_", " "), limit=limit)
-        case SeedOutOfRange(maximum):
-            return text("seed.out_of_range", locale, maximum=maximum)
-        case PresetUnavailable(preset_id, served):
-            shown = ", ".join(f"`{served_id}`" for served_id in served)
-            return text("preset.unavailable", locale, preset=preset_id.replace("`", "'")[:64], served=shown)
-        case QuotaExhausted(cost, credits_left, resets_at):
-            return text(
-                "quota.exhausted",
-                locale,
-                cost=cost,
-                credits_left=credits_left,
-                resets_at=discord.utils.format_dt(resets_at, "R"),
-            )
-    return text("error.unexpected", locale)
+    @video.autocomplete("preset")
+    async def preset_choices(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
+        """Only what this bot serves: a catalogue entry it has no worker for is no choice at all."""
+        served = self.bot.video_service.served_presets
+        return [app_commands.Choice(name=preset, value=preset) for preset in served if typed.lower() in preset][:25]
+
+
+def missing_post_permissions(interaction: discord.Interaction) -> list[str]:
+    """Names of the channel permissions the bot lacks to post a clip where it was asked for."""
+    granted = interaction.app_permissions
+    in_thread = isinstance(interaction.channel, discord.Thread)
+    needed = {
+        "View Channel": granted.view_channel,
+        "Send Messages in Threads" if in_thread else "Send Messages": (
+            granted.send_messages_in_threads if in_thread else granted.send_messages
+        ),
+        "Attach Files": granted.attach_files,
+        "Embed Links": granted.embed_links,
+    }
+    return [name for name, has in needed.items() if not has]
 
 
 async def _refuse(interaction: discord.Interaction, message: str) -> None:

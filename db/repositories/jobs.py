@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import UNFINISHED_STATES, Job, JobState
@@ -16,10 +16,10 @@ class JobRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, job: Job) -> Job:
-        self.session.add(job)
+    async def add_all(self, jobs: Sequence[Job]) -> None:
+        """Insert the jobs in order (their ids ascend with it), in one round trip."""
+        self.session.add_all(jobs)
         await self.session.flush()
-        return job
 
     async def get(self, job_id: int) -> Job | None:
         return await self.session.get(Job, job_id)
@@ -52,11 +52,17 @@ class JobRepository:
     async def unfinished(self) -> Sequence[Job]:
         return await self.in_states(UNFINISHED_STATES)
 
-    async def count_active(self, guild_id: int, user_id: int) -> int:
-        query = select(func.count()).where(
-            Job.guild_id == guild_id, Job.user_id == user_id, Job.state.in_((JobState.QUEUED, JobState.RUNNING))
+    async def count_active(self, members: Collection[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """Queued or running jobs per (guild_id, user_id); members with none are left out."""
+        query = (
+            select(Job.guild_id, Job.user_id, func.count())
+            .where(
+                tuple_(Job.guild_id, Job.user_id).in_(tuple(members)),
+                Job.state.in_((JobState.QUEUED, JobState.RUNNING)),
+            )
+            .group_by(Job.guild_id, Job.user_id)
         )
-        return int((await self.session.scalar(query)) or 0)
+        return {(guild_id, user_id): count for guild_id, user_id, count in (await self.session.execute(query)).all()}
 
     async def mark_started(self, job_id: int, at: datetime) -> bool:
         return await self.move(job_id, from_states=(JobState.QUEUED,), to=JobState.RUNNING, started_at=at)

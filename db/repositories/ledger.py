@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from db.models import LedgerEntry, LedgerKind
+from db.models import Job, LedgerEntry, LedgerKind
 
 
 class LedgerRepository:
@@ -15,29 +17,59 @@ class LedgerRepository:
         self.session = session
 
     async def spent_since(self, guild_id: int, user_id: int, since: datetime) -> int:
-        """Credits spent (reservations net of refunds) that count at or after `since`."""
-        total = await self.session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
-                LedgerEntry.guild_id == guild_id,
-                LedgerEntry.user_id == user_id,
-                LedgerEntry.counts_at >= since,
-            )
-        )
-        return -int(total or 0)
+        """Credits spent (reservations net of refunds, grants and resets) that count at or after `since`."""
+        return (await self.spent({guild_id: since}, [(guild_id, user_id)])).get((guild_id, user_id), 0)
 
-    async def reserve(self, *, guild_id: int, user_id: int, job_id: int, cost: int, at: datetime) -> None:
+    async def spent(
+        self, since: Mapping[int, datetime], members: Collection[tuple[int, int]]
+    ) -> dict[tuple[int, int], int]:
+        """spent_since for many members at once; `since` is per server (its window's start)."""
+        query = (
+            select(LedgerEntry.guild_id, LedgerEntry.user_id, func.sum(LedgerEntry.delta))
+            .where(_in_windows(since, members))
+            .group_by(LedgerEntry.guild_id, LedgerEntry.user_id)
+        )
+        rows = (await self.session.execute(query)).all()
+        return {(guild_id, user_id): -int(total) for guild_id, user_id, total in rows}
+
+    async def oldest_spends(
+        self, since: Mapping[int, datetime], members: Collection[tuple[int, int]]
+    ) -> dict[tuple[int, int], datetime]:
+        """When each member's oldest reservation still counting (and not refunded) was made."""
+        refund = aliased(LedgerEntry)
+        refunded = select(refund.id).where(refund.job_id == LedgerEntry.job_id, refund.kind == LedgerKind.REFUND)
+        query = (
+            select(LedgerEntry.guild_id, LedgerEntry.user_id, func.min(LedgerEntry.counts_at))
+            .where(_in_windows(since, members), LedgerEntry.kind == LedgerKind.RESERVE, ~refunded.exists())
+            .group_by(LedgerEntry.guild_id, LedgerEntry.user_id)
+        )
+        return {(guild_id, user_id): oldest for guild_id, user_id, oldest in (await self.session.execute(query)).all()}
+
+    async def give_back(self, *, guild_id: int, user_id: int, kind: LedgerKind, credits: int, at: datetime) -> None:
+        """A grant or a reset: credits given to the member, counting in the window they are given in."""
         self.session.add(
             LedgerEntry(
-                guild_id=guild_id,
-                user_id=user_id,
-                job_id=job_id,
-                kind=LedgerKind.RESERVE,
-                delta=-cost,
-                counts_at=at,
-                created_at=at,
+                guild_id=guild_id, user_id=user_id, kind=kind, delta=credits, counts_at=at, created_at=at
             )
         )
         await self.session.flush()
+
+    async def reserve(self, jobs: Iterable[Job], at: datetime) -> None:
+        """Charge each job's cost to its requester, in one round trip (a bulk insert, no ORM objects)."""
+        rows = [
+            {
+                "guild_id": job.guild_id,
+                "user_id": job.user_id,
+                "job_id": job.id,
+                "kind": LedgerKind.RESERVE,
+                "delta": -job.cost,
+                "counts_at": at,
+                "created_at": at,
+            }
+            for job in jobs
+        ]
+        if rows:
+            await self.session.execute(insert(LedgerEntry), rows)
 
     async def refund(self, job_id: int, at: datetime) -> int:
         """Give back what `job_id` reserved, counted in the reservation's window. Returns the credits refunded.
@@ -65,3 +97,17 @@ class LedgerRepository:
         )
         await self.session.flush()
         return -reservation.delta
+
+
+def _in_windows(since: Mapping[int, datetime], members: Collection[tuple[int, int]]) -> ColumnElement[bool]:
+    """Rows of these members that count at or after their server's window start."""
+    return or_(
+        *(
+            and_(
+                LedgerEntry.guild_id == guild_id,
+                LedgerEntry.user_id.in_([user_id for member_guild, user_id in members if member_guild == guild_id]),
+                LedgerEntry.counts_at >= start,
+            )
+            for guild_id, start in since.items()
+        )
+    )

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
+from model.presets import PRESETS
+from model.speed import FirstBlockCache, SpeedOptions
 
 
 def test_defaults_with_only_a_token(tmp_path: Path) -> None:
@@ -15,7 +17,10 @@ def test_defaults_with_only_a_token(tmp_path: Path) -> None:
     assert settings.storage.data_dir == Path("data")
     assert settings.video.model == "wan-1.3b"
     assert settings.video.device == "auto"
+    assert settings.video.presets_file is None and settings.video.presets is PRESETS
+    assert settings.video.speed == SpeedOptions()
     assert settings.quota.daily_credits == 10
+    assert (settings.quota.max_active_jobs, settings.quota.cooldown_seconds) == (2, 0)
     assert settings.log_level == "INFO"
 
 
@@ -26,6 +31,33 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
     assert settings.discord.token == "from-file"
     assert settings.quota.daily_credits == 7
     assert settings.video.model == "tiny"
+
+
+def test_video_model_may_name_a_preset_from_the_presets_file(tmp_path: Path) -> None:
+    presets = tmp_path / "presets.toml"
+    presets.write_text('[my-wan]\nbase = "wan-1.3b"\nrepo = "me/my-wan"\n')
+    environ = {"DISCORD_TOKEN": "t", "VIDEO_PRESETS_FILE": str(presets), "VIDEO_MODEL": "my-wan"}
+    video = load_settings(environ, dotenv_path=None).video
+    assert (video.model, video.presets_file) == ("my-wan", presets)
+    assert video.presets["my-wan"].repo == "me/my-wan"
+
+
+def test_speed_settings(tmp_path: Path) -> None:
+    environ = {
+        "DISCORD_TOKEN": "t",
+        "VIDEO_OFFLOAD": "group",
+        "VIDEO_VAE_TILING": "off",
+        "VIDEO_CACHE": "first-block:0.1",
+        "VIDEO_COMPILE": "on",
+    }
+    speed = load_settings(environ, dotenv_path=None).video.speed
+    assert speed == SpeedOptions("group", vae_tiling=False, cache=FirstBlockCache(0.1), compile=True)
+
+
+def test_quota_limits(tmp_path: Path) -> None:
+    environ = {"DISCORD_TOKEN": "t", "QUOTA_MAX_ACTIVE_JOBS": "5", "QUOTA_COOLDOWN_SECONDS": "30"}
+    quota = load_settings(environ, dotenv_path=None).quota
+    assert (quota.max_active_jobs, quota.cooldown_seconds) == (5, 30)
 
 
 def test_token_never_shows_in_repr(tmp_path: Path) -> None:
@@ -40,9 +72,16 @@ def test_token_never_shows_in_repr(tmp_path: Path) -> None:
         ({"DISCORD_TOKEN": "   "}, "DISCORD_TOKEN"),
         ({"DISCORD_TOKEN": "t", "QUOTA_DAILY_CREDITS": "ten"}, "QUOTA_DAILY_CREDITS"),
         ({"DISCORD_TOKEN": "t", "QUOTA_DAILY_CREDITS": "-1"}, "QUOTA_DAILY_CREDITS"),
+        ({"DISCORD_TOKEN": "t", "QUOTA_MAX_ACTIVE_JOBS": "0"}, "QUOTA_MAX_ACTIVE_JOBS"),
+        ({"DISCORD_TOKEN": "t", "QUOTA_COOLDOWN_SECONDS": "1.5"}, "QUOTA_COOLDOWN_SECONDS"),
         ({"DISCORD_TOKEN": "t", "DISCORD_GUILD_ID": "my server"}, "DISCORD_GUILD_ID"),
         ({"DISCORD_TOKEN": "t", "VIDEO_MODEL": "sora"}, "VIDEO_MODEL"),
         ({"DISCORD_TOKEN": "t", "VIDEO_DEVICE": "tpu"}, "VIDEO_DEVICE"),
+        ({"DISCORD_TOKEN": "t", "VIDEO_PRESETS_FILE": "/nowhere/presets.toml"}, "VIDEO_PRESETS_FILE"),
+        ({"DISCORD_TOKEN": "t", "VIDEO_OFFLOAD": "disk"}, "VIDEO_OFFLOAD"),
+        ({"DISCORD_TOKEN": "t", "VIDEO_VAE_TILING": "sometimes"}, "VIDEO_VAE_TILING"),
+        ({"DISCORD_TOKEN": "t", "VIDEO_CACHE": "first-block:2"}, "VIDEO_CACHE"),
+        ({"DISCORD_TOKEN": "t", "VIDEO_COMPILE": "max"}, "VIDEO_COMPILE"),
         ({"DISCORD_TOKEN": "t", "LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"DISCORD_TOKEN": "t", "DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"DISCORD_TOKEN": "t", "DISCORD_API_URL": "ftp://x"}, "DISCORD_API_URL"),
@@ -54,3 +93,10 @@ def test_a_bad_setting_is_named_in_one_line(environ: dict[str, str], named: str)
     message = str(error.value)
     assert message.startswith(named)
     assert "\n" not in message
+
+
+def test_a_database_password_is_known_as_a_secret() -> None:
+    url = "postgresql+asyncpg://bot:hunter2@db.example/bot"
+    settings = load_settings({"DISCORD_TOKEN": "t", "DATABASE_URL": url}, dotenv_path=None)
+    assert settings.storage.url_secrets == ("hunter2",)
+    assert load_settings({"DISCORD_TOKEN": "t"}, dotenv_path=None).storage.url_secrets == ()

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from tests.bot.bot_process import BotProcess, bot_environment
+from tests.fake_discord.models import Permission
 from tests.fake_discord.server import FakeDiscord, RecordedRequest, SentInteraction
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -72,7 +73,13 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
         fake.add_member(GUILD_ID, user_id, name=name, roles=[ROLE_ID])
     workdir = tmp_path_factory.mktemp("bot")
     process = BotProcess(
-        bot_environment(fake, workdir, DISCORD_GUILD_ID=str(GUILD_ID), QUOTA_DAILY_CREDITS=str(DAILY_CREDITS)),
+        bot_environment(
+            fake,
+            workdir,
+            DISCORD_GUILD_ID=str(GUILD_ID),
+            QUOTA_DAILY_CREDITS=str(DAILY_CREDITS),
+            QUOTA_MAX_ACTIVE_JOBS="10",  # these tests run out of credits, not of job slots
+        ),
         workdir,
     )
     await process.start()
@@ -100,7 +107,8 @@ async def test_video_command_is_synced_with_its_options(bot: RunningBot) -> None
     assert options["prompt"]["required"] is True
     assert options["prompt"]["max_length"] == 1000
     assert {"negative_prompt", "seed", "preset"} <= set(options)
-    assert {choice["value"] for choice in options["preset"]["choices"]} >= {"tiny", "wan-1.3b"}
+    # Only served presets are offered, so they are suggested as the member types, not fixed choices.
+    assert options["preset"]["autocomplete"] is True and "choices" not in options["preset"]
 
 
 async def test_video_is_deferred_then_rendered_then_posted_with_credit(bot: RunningBot) -> None:
@@ -114,7 +122,8 @@ async def test_video_is_deferred_then_rendered_then_posted_with_credit(bot: Runn
     assert callback.json["data"]["flags"] & EPHEMERAL
 
     queued = await bot.edit_containing(interaction, "Queued")
-    assert "position 1" in queued.json["content"] and "1 left today" in queued.json["content"]
+    assert re.search(r"position \d+ in the queue", queued.json["content"])
+    assert f"{DAILY_CREDITS - 1} left today" in queued.json["content"]
     progress = await bot.edit_containing(interaction, "step")
     assert re.search(r"step \d+ of \d+", progress.json["content"])
 
@@ -167,8 +176,8 @@ async def test_a_small_upload_limit_is_honoured(bot: RunningBot) -> None:
         options={"prompt": "static noise on an old television"},
         attachment_size_limit=limit,
     )
-    await bot.edit_containing(interaction, "posted")
-    post = bot.fake.messages_in(CHANNEL_ID)[-1]
+    done = await bot.edit_containing(interaction, "posted")
+    [post] = [message for message in bot.fake.messages_in(CHANNEL_ID) if message["id"] in done.json["content"]]
     assert f"<@{CAROL}>" in post["content"]
     [attachment] = post["attachments"]
     assert attachment["size"] <= limit
@@ -204,6 +213,21 @@ async def test_a_bad_prompt_gets_a_clear_ephemeral_error(bot: RunningBot, prompt
     assert callback.json["data"]["flags"] & EPHEMERAL
     assert says in callback.json["data"]["content"]
     assert len(bot.jobs_of(CAROL)) == len(jobs_before)
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused_before_charging(bot: RunningBot) -> None:
+    jobs_before = bot.jobs_of(CAROL)
+    everyone = bot.fake.guilds[GUILD_ID].roles[GUILD_ID]
+    everyone.permissions &= ~Permission.ATTACH_FILES  # the bot, like every member, may no longer attach files
+    try:
+        interaction = await bot.video(CAROL, prompt="a fox")
+        callback = await bot.first_callback(interaction)
+    finally:
+        everyone.permissions |= Permission.ATTACH_FILES
+    assert callback.json is not None and callback.json["data"]["flags"] & EPHEMERAL
+    assert "Attach Files" in callback.json["data"]["content"]
+    assert "Send Messages" not in callback.json["data"]["content"]
+    assert bot.jobs_of(CAROL) == jobs_before
 
 
 async def test_the_token_never_appears_in_the_logs(bot: RunningBot) -> None:

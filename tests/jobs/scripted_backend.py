@@ -37,6 +37,10 @@ class ScriptedBackend:
     async def close(self) -> None:
         pass
 
+    @property
+    def drained(self) -> bool:
+        return self._events.empty()
+
     def emit(self, event: RenderEvent) -> None:
         self._events.put_nowait(event)
 

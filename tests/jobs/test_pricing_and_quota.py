@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from jobs.pricing import clip_cost
-from jobs.quota import DailyQuota
+from jobs.quota import QuotaWindow
 from model.presets import PRESETS
 
 
@@ -24,10 +24,10 @@ def test_cost_follows_the_work_and_is_at_least_one() -> None:
 
 
 def test_daily_window_resets_at_the_configured_hour() -> None:
-    quota = DailyQuota(credits=10, reset_hour=6)
+    quota = QuotaWindow(reset_hour=6)
     before_reset = datetime(2026, 11, 25, 5, 59, tzinfo=timezone.utc)
     after_reset = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
-    assert quota.window_start(before_reset) == datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+    assert quota.start(before_reset) == datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
     assert quota.next_reset(before_reset) == after_reset
-    assert quota.window_start(after_reset) == after_reset
+    assert quota.start(after_reset) == after_reset
     assert quota.next_reset(after_reset) == datetime(2026, 11, 26, 6, 0, tzinfo=timezone.utc)

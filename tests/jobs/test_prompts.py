@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.errors import PromptRejected
-from jobs.prompts import MAX_PROMPT_CHARS, clean_prompt
+from jobs.prompts import MAX_PROMPT_CHARS, clean_display_name, clean_prompt
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,11 @@ def test_an_optional_prompt_may_be_empty_but_not_dirty() -> None:
     with pytest.raises(PromptRejected) as rejected:
         clean_prompt("blur\x7f", field="negative_prompt", required=False)
     assert rejected.value.field == "negative_prompt"
+
+
+@pytest.mark.parametrize(
+    ("name", "credited"),
+    [("Alice", "Alice"), ("Ngọc Anh 🎬", "Ngọc Anh 🎬"), ("eve‮nimda", "evenimda"), ("​​", "unknown member")],
+)
+def test_display_names_lose_invisible_characters(name: str, credited: str) -> None:
+    assert clean_display_name(name) == credited

@@ -14,8 +14,8 @@ from db.models import Job, JobState, LedgerEntry
 from db.repositories.jobs import JobRepository
 from jobs.errors import PresetUnavailable, PromptRejected, QuotaExhausted, SeedOutOfRange
 from jobs.service import VideoService
-from model.contract import Done, Failed, Progress, RenderResult
-from tests.jobs.conftest import GUILD_ID, ManualClock, RecordingObserver, make_service, video_request
+from model.contract import Done, Failed, Progress, RenderResult, RenderSpec
+from tests.jobs.conftest import settle, ManualClock, RecordingObserver, credits_left, make_service, video_request
 from tests.jobs.scripted_backend import ScriptedBackend
 
 
@@ -47,7 +47,7 @@ async def test_submit_reserves_credit_and_queues_the_job(service: VideoService, 
     assert ticket.job.seed == 7
     assert ticket.position == 1
     assert ticket.credits_left == 5 - ticket.job.cost
-    assert await service.credits_left(GUILD_ID, 1) == ticket.credits_left
+    assert await credits_left(service, 1) == ticket.credits_left
     [spec] = await backend.wait_submitted(1)
     assert spec.job_id == ticket.job.id
     assert spec.credit.requester_id == 1 and spec.credit.seed == 7
@@ -77,7 +77,7 @@ async def test_concurrent_submissions_cannot_overspend(service: VideoService, da
     assert len(accepted) == 5
     assert len(refused) == 35
     assert await job_count(database) == 5
-    assert await service.credits_left(GUILD_ID, 1) == 0
+    assert await credits_left(service, 1) == 0
 
 
 async def test_done_is_delivered_and_recorded(
@@ -89,14 +89,14 @@ async def test_done_is_delivered_and_recorded(
     backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
 
     await observer.wait(lambda: observer.delivered)
-    await asyncio.sleep(0.05)  # the delivered state is written right after the post
+    await settle(service, backend)
     job = await service.job(ticket.job.id)
 
     assert observer.progress == [Progress(ticket.job.id, 1, 2, 0.5)]
     assert job is not None and job.state is JobState.DELIVERED
     assert job.message_id == 900_000 + ticket.job.id
     assert job.render_seconds == 1.5
-    assert await service.credits_left(GUILD_ID, 1) == 4  # spent, not refunded
+    assert await credits_left(service, 1) == 4  # spent, not refunded
 
 
 async def test_failure_refunds_exactly_once(
@@ -108,26 +108,29 @@ async def test_failure_refunds_exactly_once(
     backend.emit(Failed(ticket.job.id, "out of GPU memory"))
     backend.emit(Failed(ticket.job.id, "out of GPU memory"))  # a duplicate must not pay twice
     await observer.wait(lambda: observer.failed)
-    await asyncio.sleep(0.1)
+    await settle(service, backend)
 
     [(job, refunded)] = observer.failed
     assert job.state is JobState.FAILED and job.failure_reason == "out of GPU memory"
     assert refunded == ticket.job.cost
-    assert await service.credits_left(GUILD_ID, 1) == 5
+    assert await credits_left(service, 1) == 5
     async with database.transaction() as session:
         kinds = (await session.scalars(select(LedgerEntry.kind).where(LedgerEntry.job_id == ticket.job.id))).all()
     assert sorted(kinds) == ["refund", "reserve"]
 
 
-async def test_cancel_event_marks_cancelled_and_refunds(
+async def test_cancel_event_marks_cancelled_and_refunds_exactly_once(
     service: VideoService, backend: ScriptedBackend, observer: RecordingObserver
 ) -> None:
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
     backend.emit(Failed(ticket.job.id, "cancelled", cancelled=True))
+    backend.emit(Failed(ticket.job.id, "cancelled", cancelled=True))  # a duplicate must not pay twice
     await observer.wait(lambda: observer.failed)
+    await settle(service, backend)
     [(job, refunded)] = observer.failed
     assert job.state is JobState.CANCELLED and refunded == ticket.job.cost
+    assert await credits_left(service, 1) == 5
 
 
 async def test_undeliverable_clip_is_failed_and_refunded(
@@ -151,20 +154,20 @@ async def test_refund_counts_in_the_window_it_was_charged(
     clock.advance(days=1)  # the job fails after the daily reset
     backend.emit(Failed(ticket.job.id, "worker crashed"))
     await observer.wait(lambda: observer.failed)
-    assert await service.credits_left(GUILD_ID, 1) == 5  # not 6
+    assert await credits_left(service, 1) == 5  # not 6
 
 
 async def test_daily_reset_restores_the_allowance(service: VideoService, clock: ManualClock) -> None:
     for _ in range(5):
         await service.submit(service.validate(video_request()))
     clock.advance(hours=12)  # 00:00 UTC the next day
-    assert await service.credits_left(GUILD_ID, 1) == 5
+    assert await credits_left(service, 1) == 5
 
 
 async def test_backend_capacity_bounds_outstanding_jobs(service: VideoService, backend: ScriptedBackend) -> None:
     tickets = [await service.submit(service.validate(video_request(user_id=n))) for n in range(1, 5)]
     await backend.wait_submitted(2)
-    await asyncio.sleep(0.1)
+    await settle(service, backend)
     assert [spec.job_id for spec in backend.submitted] == [tickets[0].job.id, tickets[1].job.id]
     assert tickets[3].position == 4
 
@@ -222,3 +225,60 @@ async def test_restart_requeues_running_and_redelivers_rendered(
     assert respec.job_id == running.job.id
     assert [job.id for job in second_observer.delivered] == [rendered.job.id]
     assert second_observer.failed == []
+
+
+async def test_a_passing_delivery_error_is_retried_and_the_status_follows_the_record(
+    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+) -> None:
+    observer.passing_delivery_errors = 2
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+
+    await observer.wait(lambda: observer.confirmed)
+
+    [confirmed] = observer.confirmed
+    assert confirmed.state is JobState.DELIVERED and confirmed.message_id == 900_000 + ticket.job.id
+    assert observer.failed == []
+
+
+async def test_a_delivery_that_keeps_failing_is_refunded(
+    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+) -> None:
+    observer.passing_delivery_errors = 99
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+
+    await observer.wait(lambda: observer.failed)
+
+    [(job, refunded)] = observer.failed
+    assert job.state is JobState.FAILED and refunded == ticket.job.cost
+    assert observer.confirmed == []
+
+
+class FlakyBackend(ScriptedBackend):
+    """Refuses its first submission, as a backend that lost its worker might."""
+
+    async def submit(self, spec: RenderSpec) -> None:
+        if not self.refused:
+            self.refused = True
+            raise RuntimeError("no worker")
+        await super().submit(spec)
+
+    refused = False
+
+
+async def test_the_queue_survives_a_backend_that_refuses_a_job(
+    database: Database, clock: ManualClock, observer: RecordingObserver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobs.service.DISPATCH_RETRY_SECONDS", 0.01)
+    backend = FlakyBackend()
+    service = make_service(database, backend, clock)
+    await service.start(observer)
+    try:
+        ticket = await service.submit(service.validate(video_request()))
+        [spec] = await backend.wait_submitted(1)
+    finally:
+        await service.close()
+    assert backend.refused and spec.job_id == ticket.job.id

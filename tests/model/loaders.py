@@ -10,6 +10,7 @@ from diffusers import DiffusionPipeline
 
 from model.pipeline import load_pipeline
 from model.presets import Preset
+from model.speed import SpeedOptions
 
 FAIL_WORD = "explode"
 """A prompt containing this word makes the fragile pipeline raise."""
@@ -18,9 +19,9 @@ STEP_DELAY_SECONDS = 0.05
 
 
 def load_slow_and_fragile(
-    preset: Preset, device: torch.device, dtype: torch.dtype
+    preset: Preset, device: torch.device, dtype: torch.dtype, speed: SpeedOptions
 ) -> DiffusionPipeline:
-    pipe = load_pipeline(preset, device, dtype)
+    pipe = load_pipeline(preset, device, dtype, speed)
     pipe.transformer.register_forward_pre_hook(lambda module, args: time.sleep(STEP_DELAY_SECONDS))
     encode_prompt = pipe.encode_prompt
 
@@ -33,13 +34,15 @@ def load_slow_and_fragile(
     return pipe
 
 
-def load_nothing(preset: Preset, device: torch.device, dtype: torch.dtype) -> DiffusionPipeline:
+def load_nothing(
+    preset: Preset, device: torch.device, dtype: torch.dtype, speed: SpeedOptions
+) -> DiffusionPipeline:
     raise OSError(
         f"no weights for {preset.id} on this machine\n(a second line the reason must not carry)"
     )
 
 
 def die_while_loading(
-    preset: Preset, device: torch.device, dtype: torch.dtype
+    preset: Preset, device: torch.device, dtype: torch.dtype, speed: SpeedOptions
 ) -> DiffusionPipeline:
     os._exit(3)

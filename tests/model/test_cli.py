@@ -16,10 +16,12 @@ from model.presets import PRESETS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_model_cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+def run_model_cli(
+    *args: str, cwd: Path = REPO_ROOT, **settings: str
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-W", "error", "-m", "model", *args]
     # PYTHONPATH, not cwd, finds the package: generate writes relative to the caller's directory.
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **settings}
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -50,7 +52,43 @@ def test_presets_prints_the_catalogue_as_a_table() -> None:
         assert cell in wan
 
 
+def test_presets_lists_the_presets_file_named_by_the_setting(tmp_path: Path) -> None:
+    presets = tmp_path / "presets.toml"
+    presets.write_text('[my-wan]\nbase = "wan-1.3b"\nrepo = "me/my-wan"\n')
+    done = run_model_cli("presets", VIDEO_PRESETS_FILE=str(presets))
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.splitlines()[-1]
+    assert last.split()[:2] == ["my-wan", "me/my-wan"]
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "complaint"),
+    [
+        (("presets", "--presets-file", "nowhere.json"), {}, "error: nowhere.json: cannot read it"),
+        (("generate", "a fox", "--preset", "sora"), {}, "error: unknown preset 'sora'; choose one"),
+        (
+            ("generate", "a fox", "--offload", "disk"),
+            {},
+            "argument --offload: must be one of none, model, group, sequential; got 'disk'",
+        ),
+        (
+            ("generate", "a fox"),
+            {"VIDEO_CACHE": "fast"},
+            "argument --cache: must be off or first-block[:threshold]; got 'fast'",
+        ),
+    ],
+)
+def test_a_bad_option_or_setting_stops_with_one_clear_line(
+    args: tuple[str, ...], settings: dict[str, str], complaint: str
+) -> None:
+    done = run_model_cli(*args, **settings)
+    assert done.returncode == 2
+    assert complaint in done.stderr.splitlines()[-1]
+
+
 def test_generate_renders_the_tiny_preset_to_a_credited_mp4(tmp_path: Path) -> None:
+    """With an operator's presets file and speed options, as the bot's worker would run."""
+    (tmp_path / "presets.toml").write_text("[tiny]\ndefault_steps = 3\n")
     done = run_model_cli(
         "generate",
         "a fox in the snow",
@@ -60,12 +98,17 @@ def test_generate_renders_the_tiny_preset_to_a_credited_mp4(tmp_path: Path) -> N
         "1",
         "-o",
         "fox.mp4",
+        "--presets-file",
+        "presets.toml",
+        "--cache",
+        "first-block:0.2",
         cwd=tmp_path,
+        VIDEO_VAE_TILING="off",
     )
     assert done.returncode == 0, done.stderr
     video = tmp_path / "fox.mp4"
     assert done.stdout.startswith(f"wrote {video.name} (") and "seed 1" in done.stdout
-    assert "step 4/4" in done.stderr  # the progress bar
+    assert "step 3/3" in done.stderr  # the progress bar, with the file's step count
 
     with av.open(str(video)) as container:
         frames = list(container.decode(video=0))

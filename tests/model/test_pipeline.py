@@ -1,30 +1,36 @@
-"""The tiny preset through the real WanPipeline: shapes, determinism, progress and interruption."""
+"""The tiny preset through the real WanPipeline: shapes, determinism, progress, interruption
+and the speed options a CPU can run."""
 
 from __future__ import annotations
 
-import dataclasses
+import logging
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from diffusers import DiffusionPipeline, WanPipeline
+from diffusers import DiffusionPipeline, WanPipeline, WanTransformer3DModel
 
-from model.contract import Credit, RenderSpec
+from model.contract import RenderSpec
 from model.pipeline import (
     DeviceError,
     InvalidSpecError,
     RenderInterrupted,
+    execution_device,
     load_pipeline,
     pick_device,
     pick_device_for,
     pick_dtype,
     render,
+    reporting_download,
 )
-from model.presets import TINY_PRESET_ID, get_preset
+from model.presets import get_preset
+from model.speed import FirstBlockCache, Offload, SpeedOptions
 from model.tiny import build_tiny_pipeline, build_tokenizer
+from tests.model.specs import TINY, tiny_spec
 
-TINY = get_preset(TINY_PRESET_ID)
 CPU = torch.device("cpu")
 no_gpu = pytest.mark.skipif(
     torch.cuda.is_available(), reason="checks the behaviour without a CUDA GPU"
@@ -36,28 +42,8 @@ def pipe() -> DiffusionPipeline:
     return load_pipeline(TINY, CPU, pick_dtype(CPU))
 
 
-def tiny_spec(**changes: Any) -> RenderSpec:
-    width, height = TINY.default_size
-    spec = RenderSpec(
-        job_id=1,
-        preset_id=TINY.id,
-        prompt="a fox running through snow at dusk",
-        negative_prompt="blurry",
-        seed=7,
-        frames=TINY.default_frames,
-        width=width,
-        height=height,
-        fps=TINY.fps,
-        steps=TINY.default_steps,
-        guidance=TINY.guidance,
-        max_bytes=10 * 2**20,
-        credit=Credit("ann", 42, TINY.id, TINY.repo, TINY.licence, seed=7, job_id=1),
-    )
-    return dataclasses.replace(spec, **changes)
-
-
 def render_quietly(pipe: DiffusionPipeline, spec: RenderSpec) -> np.ndarray:
-    return render(pipe, spec, on_step=lambda *_: None, should_stop=lambda: False)
+    return render(pipe, TINY, spec, on_step=lambda *_: None, should_stop=lambda: False)
 
 
 def test_tiny_is_a_genuine_wan_pipeline(pipe: DiffusionPipeline) -> None:
@@ -102,6 +88,7 @@ def test_progress_is_reported_after_every_step(pipe: DiffusionPipeline) -> None:
     reports: list[tuple[int, int, float]] = []
     render(
         pipe,
+        TINY,
         tiny_spec(steps=3),
         on_step=lambda *report: reports.append(report),
         should_stop=lambda: False,
@@ -116,6 +103,7 @@ def test_should_stop_interrupts_within_one_step(pipe: DiffusionPipeline) -> None
     with pytest.raises(RenderInterrupted, match="after step 2 of 10"):
         render(
             pipe,
+            TINY,
             tiny_spec(steps=10),
             on_step=lambda step, total, elapsed: steps.append(step),
             should_stop=lambda: len(steps) >= 2,
@@ -125,7 +113,7 @@ def test_should_stop_interrupts_within_one_step(pipe: DiffusionPipeline) -> None
 
 def test_the_pipeline_renders_again_after_an_interruption(pipe: DiffusionPipeline) -> None:
     with pytest.raises(RenderInterrupted):
-        render(pipe, tiny_spec(), on_step=lambda *_: None, should_stop=lambda: True)
+        render(pipe, TINY, tiny_spec(), on_step=lambda *_: None, should_stop=lambda: True)
     assert render_quietly(pipe, tiny_spec()).shape[0] == TINY.default_frames
 
 
@@ -178,3 +166,67 @@ def test_auto_device_without_a_gpu_refuses_a_real_model_but_not_tiny() -> None:
 def test_asking_for_cuda_without_a_gpu_is_refused() -> None:
     with pytest.raises(DeviceError, match="no CUDA GPU"):
         pick_device("cuda")
+
+
+@pytest.mark.parametrize("offload", ["model", "group", "sequential"])
+def test_offload_is_skipped_on_a_cpu_with_a_log_line(
+    offload: Offload, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="model.pipeline"):
+        offloaded = load_pipeline(TINY, CPU, torch.float32, SpeedOptions(offload=offload))
+    assert f"offload {offload!r} skipped: the pipeline runs on the CPU" in caplog.messages
+    assert execution_device(offloaded) == CPU
+    assert render_quietly(offloaded, tiny_spec()).shape[0] == TINY.default_frames
+
+
+def test_the_cache_hook_and_vae_tiling_still_render(
+    pipe: DiffusionPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = SpeedOptions(vae_tiling=True, cache=FirstBlockCache(threshold=0.5))
+    cached = load_pipeline(TINY, CPU, torch.float32, options)
+    assert cached.transformer.is_cache_enabled
+    tiled_decode = cached.vae.tiled_decode
+    tiled_decodes: list[tuple[Any, ...]] = []
+
+    def counted_tiled_decode(*args: Any, **kwargs: Any) -> Any:
+        tiled_decodes.append(args)
+        return tiled_decode(*args, **kwargs)
+
+    monkeypatch.setattr(cached.vae, "tiled_decode", counted_tiled_decode)
+    spec = tiny_spec(width=320, height=64)  # wider than one 256-pixel VAE tile
+
+    clip = render_quietly(cached, spec)
+    assert clip.shape == (spec.frames, 64, 320, 3) and len(tiled_decodes) == 1
+    assert np.isfinite(clip).all() and clip.min() >= 0 and clip.max() <= 1
+    # A threshold this loose skips blocks on the tiny model: the hook is really in the loop.
+    assert np.abs(clip - render_quietly(pipe, spec)).max() > 0.01
+
+
+# torch.compile imports inductor, whose own imports use a torch API torch deprecates.
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("names_its_blocks", [True, False], ids=["regional", "module-lists"])
+def test_compile_wraps_each_transformer_block_not_the_whole_model(
+    names_its_blocks: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiling happens at the first render (minutes on a CPU): here only the wiring is seen."""
+    if not names_its_blocks:  # like CogVideoX, whose transformer names no repeated blocks
+        monkeypatch.setattr(WanTransformer3DModel, "_repeated_blocks", [])
+    compiled = load_pipeline(TINY, CPU, torch.float32, SpeedOptions(compile=True))
+    transformer = compiled.transformer
+    assert all(block._compiled_call_impl is not None for block in transformer.blocks)
+    assert transformer._compiled_call_impl is None
+
+
+def test_a_download_reports_what_has_arrived(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blobs = tmp_path / "blobs"
+    blobs.mkdir()
+    with (blobs / "abc.incomplete").open("wb") as partial:
+        partial.truncate(2_500_000_000)  # sparse: a large size, no disk
+    with caplog.at_level(logging.INFO, logger="model.pipeline"):
+        with reporting_download("Wan-AI/Wan", blobs, total=10_000_000_000, every=0.01):
+            deadline = time.monotonic() + 5
+            while not caplog.messages and time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert caplog.messages[0] == "downloading Wan-AI/Wan: 2.5 GB of 10.0 GB so far"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from model.presets import (
     APACHE_2_0_URL,
     ASPECTS,
     DEFAULT_PRESET_ID,
+    KNOWN_PIPELINES,
     PRESETS,
     TINY_PRESET_ID,
     Preset,
@@ -99,6 +101,25 @@ def test_every_preset_is_usable_as_configured(preset: Preset) -> None:
     assert preset.cost_weight >= 1
 
 
+@pytest.mark.parametrize("name", KNOWN_PIPELINES)
+def test_known_pipelines_take_what_render_passes(name: str) -> None:
+    rendered_with = {
+        "prompt",
+        "negative_prompt",
+        "height",
+        "width",
+        "num_frames",
+        "num_inference_steps",
+        "guidance_scale",
+        "generator",
+        "output_type",
+        "callback_on_step_end",
+    }
+    pipeline_class = getattr(diffusers, name)
+    assert rendered_with <= set(inspect.signature(pipeline_class.__call__).parameters)
+    assert "_interrupt" in inspect.getsource(pipeline_class)  # how render stops it
+
+
 def test_apache_presets_link_the_apache_licence() -> None:
     apache = [preset for preset in PRESETS.values() if preset.licence == "Apache-2.0"]
     assert apache and all(preset.licence_url == APACHE_2_0_URL for preset in apache)
@@ -118,6 +139,8 @@ def test_tiny_is_the_cheapest_and_small_enough_for_a_cpu() -> None:
         ("ltx", {"resolutions": {"16:9": (840, 480)}}, "multiple of 32"),
         ("wan-1.3b", {"default_aspect": "4:3"}, "default aspect"),
         ("wan-1.3b", {"default_frames": 85}, "outside 1..81"),
+        ("wan-1.3b", {"pipeline": "WanImageToVideoPipeline"}, "is not one of WanPipeline"),
+        ("tiny", {"id": "Tiny Wan"}, "must be 1-32 characters"),
     ],
 )
 def test_an_entry_that_contradicts_its_model_is_refused(

@@ -22,20 +22,23 @@ import av
 import pytest
 import pytest_asyncio
 
-from model.contract import Credit, Done, Failed, Progress, RenderEvent, RenderSpec, Started
+from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started
 from model.local_backend import (
     SHUT_DOWN_REASON,
     BackendFullError,
     LocalWorkerBackend,
     WorkerStartError,
 )
-from model.presets import TINY_PRESET_ID, get_preset
+from model.presets import UnknownPresetError
+from model.speed import FirstBlockCache, SpeedOptions
 from model.worker import WorkerConfig
 from tests.model.loaders import FAIL_WORD
+from tests.model.specs import REQUESTER_ID, REQUESTER_NAME, SEED, TINY, tiny_spec
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-TINY = get_preset(TINY_PRESET_ID)
+LONG_TINY_FRAMES = 41
+"""Beyond the built-in tiny's maximum: the module's worker serves a presets file allowing it."""
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVENT_TIMEOUT_SECONDS = 60.0  # generous: includes a worker restart on a loaded CI machine
 _job_ids = itertools.count(1)
@@ -45,11 +48,21 @@ def loader(name: str) -> str:
     return f"tests.model.loaders:{name}"
 
 
+def presets_file(folder: Path) -> str:
+    path = folder / "presets.toml"
+    path.write_text(f"[tiny]\nmax_frames = {LONG_TINY_FRAMES}\n\n[my-wan]\nbase = 'wan-1.3b'\n")
+    return str(path)
+
+
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def backend(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalWorkerBackend]:
     media_dir = tmp_path_factory.mktemp("media")
     config = WorkerConfig(
-        (TINY.id,), str(media_dir), device="cpu", pipeline_loader=loader("load_slow_and_fragile")
+        (TINY.id,),
+        str(media_dir),
+        device="cpu",
+        presets_file=presets_file(media_dir),
+        pipeline_loader=loader("load_slow_and_fragile"),
     )
     backend = LocalWorkerBackend(config)
     try:
@@ -60,25 +73,7 @@ async def backend(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Loc
 
 
 def make_spec(**changes: Any) -> RenderSpec:
-    job_id = next(_job_ids)
-    width, height = TINY.default_size
-    credit = Credit("Ann Example", 4242, TINY.id, TINY.repo, TINY.licence, seed=3, job_id=job_id)
-    spec = RenderSpec(
-        job_id=job_id,
-        preset_id=TINY.id,
-        prompt=f"a fox in the snow, take {job_id}",
-        negative_prompt="",
-        seed=3,
-        frames=TINY.default_frames,
-        width=width,
-        height=height,
-        fps=TINY.fps,
-        steps=TINY.default_steps,
-        guidance=TINY.guidance,
-        max_bytes=10 * 2**20,
-        credit=credit,
-    )
-    return dataclasses.replace(spec, **changes)
+    return tiny_spec(next(_job_ids), **changes)
 
 
 async def events_until_finished(
@@ -116,6 +111,19 @@ async def test_the_parent_process_never_imports_torch() -> None:
 async def test_backend_describes_what_it_serves(backend: LocalWorkerBackend) -> None:
     assert backend.serves == frozenset({TINY.id})
     assert backend.capacity == 2
+
+
+async def test_the_worker_serves_the_presets_file_too(backend: LocalWorkerBackend) -> None:
+    spec = make_spec(frames=LONG_TINY_FRAMES)
+    await backend.submit(spec)
+    done = (await events_until_finished(backend, spec.job_id))[-1]
+    assert isinstance(done, Done) and done.result.frames == LONG_TINY_FRAMES
+
+
+async def test_a_worker_config_checks_its_presets_against_the_file(tmp_path: Path) -> None:
+    WorkerConfig(("my-wan",), str(tmp_path), presets_file=presets_file(tmp_path))
+    with pytest.raises(UnknownPresetError, match="choose one of: wan-1.3b, ltx"):
+        WorkerConfig(("my-wan",), str(tmp_path))
 
 
 async def test_progress_arrives_in_order_and_precedes_done(backend: LocalWorkerBackend) -> None:
@@ -160,15 +168,15 @@ async def test_done_files_decode_to_the_clip_and_carry_the_credit(
     assert len(frames) == spec.frames
     assert {(frame.width, frame.height) for frame in frames} == {(spec.width, spec.height)}
     assert tags["title"] == spec.prompt
-    assert tags["artist"] == "Ann Example"
+    assert tags["artist"] == REQUESTER_NAME
     for fact in (
         "AI-generated",
-        "Ann Example",
-        "4242",
+        REQUESTER_NAME,
+        str(REQUESTER_ID),
         TINY.id,
         TINY.repo,
         TINY.licence,
-        "seed: 3",
+        f"seed: {SEED}",
         f"job: {spec.job_id}",
     ):
         assert fact in tags["comment"]
@@ -282,19 +290,41 @@ async def test_a_killed_worker_fails_its_job_and_a_new_one_serves_the_next(
     assert backend.worker_pid not in (None, killed_pid)
 
 
-async def test_workers_that_cannot_start_raise_clear_errors(tmp_path: Path) -> None:
+async def test_workers_that_cannot_start_raise_clear_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # An empty Hugging Face cache, downloads off: what a first start without a network meets.
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    speed = SpeedOptions(offload="none", vae_tiling=False, cache=FirstBlockCache(0.3))
+    tiny_on_cpu = WorkerConfig((TINY.id,), str(tmp_path), device="cpu", speed=speed)
     # Side by side: each costs a process start.
-    load_failed, died = await asyncio.gather(
-        start_failure(tmp_path, "load_nothing"), start_failure(tmp_path, "die_while_loading")
+    load_failed, died, not_cached = await asyncio.gather(
+        *(
+            start_failure(dataclasses.replace(tiny_on_cpu, pipeline_loader=loader(name)))
+            for name in ("load_nothing", "die_while_loading")
+        ),
+        start_failure(WorkerConfig(("wan-1.3b",), str(tmp_path), device="cpu")),
     )
     assert load_failed == "OSError: no weights for tiny on this machine"
     assert died == "the render worker stopped while starting (exit code 3)"
-
-
-async def start_failure(media_dir: Path, loader_name: str) -> str:
-    config = WorkerConfig(
-        (TINY.id,), str(media_dir), device="cpu", pipeline_loader=loader(loader_name)
+    hub_cache = tmp_path / "hf" / "hub"
+    assert not_cached == (
+        f"Wan-AI/Wan2.1-T2V-1.3B-Diffusers is not in the Hugging Face cache ({hub_cache}) and "
+        "HF_HUB_OFFLINE is set; unset it to download the weights, or copy them into the cache"
     )
+
+    # The workers log to the bot's stderr, in their own format, a foreseen failure without a
+    # traceback, and leave a core to the bot when they render on the CPU.
+    log = capfd.readouterr().err
+    assert f"render-worker ERROR model.worker: the render worker cannot start: {not_cached}" in log
+    assert "WeightsUnavailableError" not in log
+    assert f"loading preset tiny on cpu ({speed})" in log
+    threads = max(1, len(os.sched_getaffinity(0)) - 1)
+    assert f"render-worker INFO model.worker: rendering on the CPU with {threads} threads" in log
+
+
+async def start_failure(config: WorkerConfig) -> str:
     backend = LocalWorkerBackend(config)
     try:
         with pytest.raises(WorkerStartError) as raised:

@@ -1,0 +1,77 @@
+"""/mod audit pages. The buttons are DynamicItems whose custom_id carries the server and the page
+cursor, so they keep working after a restart: no view state lives in the bot."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.members import is_moderator
+from bot.mentions import NOBODY
+from bot.messages import text
+from bot.moderating import describe, reply
+from jobs.moderation import AuditPage
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+NEWEST = 0  # the cursor of the first page
+
+
+def audit_content(page: AuditPage, locale: str) -> str:
+    if not page.entries:
+        return text("audit.empty", locale)
+    lines = [
+        text(
+            "audit.line",
+            locale,
+            when=discord.utils.format_dt(entry.created_at, "f"),
+            actor=f"<@{entry.actor_id}>",
+            change=describe(entry, locale),
+        )
+        for entry in page.entries
+    ]
+    return "\n".join([text("audit.title", locale), *lines])
+
+
+def audit_view(guild_id: int, page: AuditPage, *, first: bool, locale: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if not first:
+        view.add_item(AuditPageButton(guild_id, NEWEST, text("audit.newest", locale)))
+    if page.older_than is not None:
+        view.add_item(AuditPageButton(guild_id, page.older_than, text("audit.older", locale)))
+    return view
+
+
+class AuditPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"audit:(?P<guild_id>[0-9]+):(?P<cursor>[0-9]+)",
+):
+    def __init__(self, guild_id: int, cursor: int, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=discord.ButtonStyle.secondary, custom_id=f"audit:{guild_id}:{cursor}"
+            )
+        )
+        self.guild_id = guild_id
+        self.cursor = cursor
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+    ) -> AuditPageButton:
+        return cls(int(match["guild_id"]), int(match["cursor"]), item.label or "")
+
+    async def callback(self, interaction: discord.Interaction[VideoBot]) -> None:
+        locale = str(interaction.locale)
+        if interaction.guild_id != self.guild_id or not await is_moderator(interaction):
+            await reply(interaction, text("mod.denied", locale))
+            return
+        page = await interaction.client.moderation.audit_page(self.guild_id, self.cursor or None)
+        await interaction.response.edit_message(
+            content=audit_content(page, locale),
+            view=audit_view(self.guild_id, page, first=self.cursor == NEWEST, locale=locale),
+            allowed_mentions=NOBODY,
+        )

@@ -1,0 +1,158 @@
+"""/quota: a member's own credits (`me`), and the server's quota settings for moderators.
+
+Discord hides commands per top-level command only, so /quota stays visible to members for
+`/quota me`; its moderator subcommands are refused in their handlers to anyone else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.members import is_moderator, role_ids
+from bot.messages import ENGLISH, plural, text
+from bot.moderating import moderate, reply
+from jobs.quota import WindowKind
+from jobs.quota import MAX_CREDITS, QuotaWindow
+from jobs.quota_policy import MemberRef, Standing
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+Credits = app_commands.Range[int, 0, MAX_CREDITS]
+Grant = app_commands.Range[int, 1, MAX_CREDITS]
+
+
+class Quota(commands.Cog):
+    quota = app_commands.Group(name="quota", description=ENGLISH["command.quota"], guild_only=True)
+
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    async def _standing(self, guild_id: int, member: discord.Member | discord.User) -> Standing:
+        return await self.bot.video_service.quota.standing(MemberRef(guild_id, member.id, role_ids(member)))
+
+    @quota.command(name="me", description=ENGLISH["command.quota.me"])
+    async def me(self, interaction: discord.Interaction[VideoBot]) -> None:
+        locale = str(interaction.locale)
+        if interaction.guild_id is None:
+            await reply(interaction, text("guild_only", locale))
+            return
+        standing = await self._standing(interaction.guild_id, interaction.user)
+        cost = self.bot.video_service.default_clip_cost()
+        lines = [
+            text(
+                "quota.me",
+                locale,
+                credits=_credits_line(standing, locale),
+                active=standing.active_jobs,
+                max_active=standing.max_active_jobs,
+                cost=cost,
+                cost_s=plural(cost),
+            )
+        ]
+        if standing.banned:
+            lines.append(text("quota.banned", locale))
+        await reply(interaction, "\n".join(lines))
+
+    @quota.command(name="show", description=ENGLISH["command.quota.show"])
+    @app_commands.describe(member=ENGLISH["option.member"])
+    async def show(self, interaction: discord.Interaction[VideoBot], member: discord.Member) -> None:
+        locale = str(interaction.locale)
+        if interaction.guild_id is None or not await is_moderator(interaction):
+            await reply(interaction, text("mod.denied", locale))
+            return
+        standing = await self._standing(interaction.guild_id, member)
+        ban = text("quota.banned", locale) if standing.banned else text("quota.not_banned", locale)
+        if standing.banned and standing.ban_reason:
+            ban = f"{ban} ({standing.ban_reason})"
+        override = text("value.none", locale) if standing.override is None else str(standing.override)
+        content = text(
+            "quota.show",
+            locale,
+            member=member.mention,
+            credits=_credits_line(standing, locale),
+            active=standing.active_jobs,
+            max_active=standing.max_active_jobs,
+            override=override,
+            ban=ban,
+        )
+        await reply(interaction, content)
+
+    @quota.command(name="set-default", description=ENGLISH["command.quota.set_default"])
+    @app_commands.describe(credits=ENGLISH["option.credits"])
+    async def set_default(self, interaction: discord.Interaction[VideoBot], credits: Credits) -> None:
+        await moderate(interaction, lambda moderator: self.bot.moderation.set_default(moderator, credits))
+
+    @quota.command(name="set-role", description=ENGLISH["command.quota.set_role"])
+    @app_commands.describe(
+        role=ENGLISH["option.role"], credits=ENGLISH["option.credits"], unlimited=ENGLISH["option.unlimited"]
+    )
+    async def set_role(
+        self,
+        interaction: discord.Interaction[VideoBot],
+        role: discord.Role,
+        credits: Credits | None = None,
+        unlimited: bool = False,
+    ) -> None:
+        await moderate(
+            interaction,
+            lambda moderator: self.bot.moderation.set_role(moderator, role.id, credits, unlimited=unlimited),
+        )
+
+    @quota.command(name="set-member", description=ENGLISH["command.quota.set_member"])
+    @app_commands.describe(member=ENGLISH["option.member"], credits=ENGLISH["option.credits"])
+    async def set_member(
+        self, interaction: discord.Interaction[VideoBot], member: discord.Member, credits: Credits | None = None
+    ) -> None:
+        await moderate(interaction, lambda moderator: self.bot.moderation.set_member(moderator, member.id, credits))
+
+    @quota.command(name="grant", description=ENGLISH["command.quota.grant"])
+    @app_commands.describe(member=ENGLISH["option.member"], credits=ENGLISH["option.grant_credits"])
+    async def grant(
+        self, interaction: discord.Interaction[VideoBot], member: discord.Member, credits: Grant
+    ) -> None:
+        await moderate(interaction, lambda moderator: self.bot.moderation.grant(moderator, member.id, credits))
+
+    @quota.command(name="reset", description=ENGLISH["command.quota.reset"])
+    @app_commands.describe(member=ENGLISH["option.member"])
+    async def reset(self, interaction: discord.Interaction[VideoBot], member: discord.Member) -> None:
+        await moderate(interaction, lambda moderator: self.bot.moderation.reset(moderator, member.id))
+
+    @quota.command(name="window", description=ENGLISH["command.quota.window"])
+    @app_commands.describe(kind=ENGLISH["option.window"], reset_hour=ENGLISH["option.reset_hour"])
+    async def window(
+        self,
+        interaction: discord.Interaction[VideoBot],
+        kind: Literal["daily", "rolling"],
+        reset_hour: app_commands.Range[int, 0, 23] = 0,
+    ) -> None:
+        await moderate(
+            interaction, lambda moderator: self.bot.moderation.set_window(moderator, WindowKind(kind), reset_hour)
+        )
+
+
+def _credits_line(standing: Standing, locale: str) -> str:
+    if standing.allowance is None or standing.credits_left is None:
+        return text("quota.unlimited", locale)
+    return text(
+        "quota.credits",
+        locale,
+        left=standing.credits_left,
+        allowance=standing.allowance,
+        window=window_text(standing.window, locale),
+        resets_at=discord.utils.format_dt(standing.resets_at, "R"),
+    )
+
+
+def window_text(window: QuotaWindow, locale: str) -> str:
+    if window.kind is WindowKind.ROLLING:
+        return text("window.rolling", locale)
+    return text("window.daily", locale, hour=window.reset_hour)
+
+
+async def setup(bot: VideoBot) -> None:
+    await bot.add_cog(Quota(bot))

@@ -1,0 +1,49 @@
+"""Why the bot said no, in the member's words: every RequestRefused mapped to its message."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.messages import text
+from jobs.errors import (
+    CoolingDown,
+    InvalidAmount,
+    MemberBanned,
+    PresetUnavailable,
+    PromptRejected,
+    QuotaExhausted,
+    ReasonTooLong,
+    RequestRefused,
+    SeedOutOfRange,
+    TooManyActiveJobs,
+)
+
+
+def refusal_text(refusal: RequestRefused, locale: str) -> str:
+    match refusal:
+        case PromptRejected(field, problem, limit):
+            return text(f"prompt.{problem}", locale, field=field.replace("_", " "), limit=limit)
+        case SeedOutOfRange(maximum):
+            return text("seed.out_of_range", locale, maximum=maximum)
+        case PresetUnavailable(preset_id, served):
+            shown = ", ".join(f"`{served_id}`" for served_id in served)
+            return text("preset.unavailable", locale, preset=preset_id.replace("`", "'")[:64], served=shown)
+        case QuotaExhausted(cost, credits_left, resets_at):
+            return text(
+                "quota.exhausted",
+                locale,
+                cost=cost,
+                credits_left=credits_left,
+                resets_at=discord.utils.format_dt(resets_at, "R"),
+            )
+        case MemberBanned():
+            return text("member.banned", locale)
+        case TooManyActiveJobs(limit):
+            return text("jobs.too_many_active", locale, limit=limit)
+        case CoolingDown(until):
+            return text("cooldown", locale, until=discord.utils.format_dt(until, "R"))
+        case InvalidAmount(field, minimum, maximum):
+            return text("amount.invalid", locale, field=field, minimum=minimum, maximum=maximum)
+        case ReasonTooLong(limit):
+            return text("reason.too_long", locale, limit=limit)
+    return text("error.unexpected", locale)

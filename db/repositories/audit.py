@@ -1,0 +1,26 @@
+"""The moderators' audit log: append-only, read newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AuditEntry
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+        await self.session.flush()
+
+    async def page(self, guild_id: int, *, before_id: int | None, limit: int) -> Sequence[AuditEntry]:
+        """Up to `limit` entries, newest first, older than `before_id` when given (the page cursor)."""
+        query = select(AuditEntry).where(AuditEntry.guild_id == guild_id).order_by(AuditEntry.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(AuditEntry.id < before_id)
+        return (await self.session.scalars(query)).all()

@@ -1,0 +1,94 @@
+"""The quota migration applied over a database the /video spine created (revision 0001) keeps every row."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from db.database import MIGRATIONS_DIR, Database
+from jobs.quota import QuotaDefaults
+from jobs.quota_policy import MemberRef, QuotaPolicy
+
+GUILD_ID, MEMBER = 111, 1
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def _upgrade_to_0001(connection: Connection) -> None:
+    config = _config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "0001")
+
+
+JOB_COLUMNS = (
+    "state, guild_id, channel_id, user_id, user_name, prompt, negative_prompt, seed, preset_id, frames, width, height, "
+    "fps, steps, guidance, max_bytes, cost, model_id, licence, licence_url, created_at"
+)
+
+
+def _fill_like_the_spine(connection: Connection) -> None:
+    """Three jobs (delivered, failed and refunded, queued) and their ledger rows, as revision 0001 wrote them."""
+    for job_id, state in ((1, "delivered"), (2, "failed"), (3, "queued")):
+        connection.execute(
+            text(
+                f"INSERT INTO jobs (id, {JOB_COLUMNS}) VALUES (:id, :state, :guild, 2, :user, 'Alice', 'a fox', '', "
+                "7, 'tiny', 9, 64, 64, 8, 2, 1.0, 10485760, 1, 'tiny/random', 'Apache-2.0', 'https://x', "
+                "'2026-11-25 10:00:00')"
+            ),
+            {"id": job_id, "state": state, "guild": GUILD_ID, "user": MEMBER},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO credit_ledger (guild_id, user_id, job_id, kind, delta, counts_at, created_at) "
+                "VALUES (:guild, :user, :job, 'reserve', -1, '2026-11-25 10:00:00', '2026-11-25 10:00:00')"
+            ),
+            {"guild": GUILD_ID, "user": MEMBER, "job": job_id},
+        )
+    connection.execute(
+        text(
+            "INSERT INTO credit_ledger (guild_id, user_id, job_id, kind, delta, counts_at, created_at) "
+            "VALUES (:guild, :user, 2, 'refund', 1, '2026-11-25 10:00:00', '2026-11-25 10:05:00')"
+        ),
+        {"guild": GUILD_ID, "user": MEMBER},
+    )
+
+
+async def test_migrating_a_spine_database_keeps_its_jobs_and_credits(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade_to_0001)
+            await connection.run_sync(_fill_like_the_spine)
+
+        await database.migrate()
+
+        async with database.engine.connect() as connection:
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            jobs = (await connection.execute(text("SELECT id, state FROM jobs ORDER BY id"))).all()
+            ledger = await connection.scalar(text("SELECT count(*) FROM credit_ledger"))
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        policy = QuotaPolicy(database=database, defaults=QuotaDefaults(credits=5), clock=FixedClock())
+        standing = await policy.standing(MemberRef(GUILD_ID, MEMBER))
+    finally:
+        await database.dispose()
+    assert revision == ScriptDirectory.from_config(_config()).get_current_head()
+    assert jobs == [(1, "delivered"), (2, "failed"), (3, "queued")]
+    assert ledger == 4
+    assert {"guild_settings", "role_tiers", "quota_members", "audit_log"} <= set(tables)
+    assert standing.credits_left == 3  # two spent, one refunded
+    assert standing.active_jobs == 1
