@@ -1,4 +1,4 @@
-"""`python -m bot`: the composition root. Exit status 2 means a setting needs fixing."""
+"""`python -m bot`: the composition root. Exit status 2 means a setting needs fixing, 1 that Discord is out of reach."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 
+import aiohttp
 import discord
 
 from bot.app import run_bot
@@ -32,6 +33,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    except aiohttp.ClientConnectorError as error:
+        print(f"error: could not reach Discord at {settings.discord.api_url}: {error.os_error}", file=sys.stderr)
+        return 1
     except WorkerStartError as error:
         print(f"error: the video model could not start: {error}", file=sys.stderr)
         return 2

@@ -47,3 +47,19 @@ async def test_rejected_token_says_so_plainly_and_never_prints_it(tmp_path: Path
     assert "Discord rejected DISCORD_TOKEN" in process.output
     assert "Traceback" not in process.output
     assert wrong_token not in process.output
+
+
+def test_unreachable_discord_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "DISCORD_TOKEN": "x",
+        "DISCORD_API_URL": "http://127.0.0.1:9/api/v10",  # the discard port: nothing listens
+        "VIDEO_MODEL": "tiny",
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    }
+    run = run_bot_once(environment, tmp_path)
+    assert run.returncode == 1
+    assert "could not reach Discord at http://127.0.0.1:9/api/v10" in run.stderr
+    assert "Traceback" not in run.stderr
