@@ -11,29 +11,49 @@ import discord
 from bot.members import is_moderator
 from bot.mentions import NOBODY
 from bot.messages import text
-from bot.moderating import describe, reply
-from jobs.moderation import AuditPage
+from bot.moderating import answer_unexpected, describe, reply
+from jobs.moderation import AuditPage, AuditView
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
 
 NEWEST = 0  # the cursor of the first page
+MESSAGE_LIMIT = 2000  # characters in a Discord message
 
 
-def audit_content(page: AuditPage, locale: str) -> str:
+def audit_message(page: AuditPage, locale: str) -> tuple[str, AuditPage]:
+    """The page in words, within Discord's message limit, and the page as shown.
+
+    Entries that do not fit are left to the next page: the page shown ends at the last entry that fit.
+    """
     if not page.entries:
-        return text("audit.empty", locale)
-    lines = [
-        text(
-            "audit.line",
-            locale,
-            when=discord.utils.format_dt(entry.created_at, "f"),
-            actor=f"<@{entry.actor_id}>",
-            change=describe(entry, locale),
-        )
-        for entry in page.entries
-    ]
-    return "\n".join([text("audit.title", locale), *lines])
+        return text("audit.empty", locale), page
+    title = text("audit.title", locale)
+    lines, shown = [title], []
+    length = len(title)
+    for entry in page.entries:
+        line = _line(entry, locale, MESSAGE_LIMIT - len(title) - 1)
+        if shown and length + 1 + len(line) > MESSAGE_LIMIT:
+            break
+        lines.append(line)
+        shown.append(entry)
+        length += 1 + len(line)
+    content = "\n".join(lines)
+    if len(shown) == len(page.entries):
+        return content, page
+    return content, AuditPage(tuple(shown), shown[-1].id)
+
+
+def _line(entry: AuditView, locale: str, limit: int) -> str:
+    line = text(
+        "audit.line",
+        locale,
+        when=discord.utils.format_dt(entry.created_at, "f"),
+        actor=f"<@{entry.actor_id}>",
+        change=describe(entry, locale),
+    )
+    # describe() caps each value, so this only guards a limit a translation could break.
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def audit_view(guild_id: int, page: AuditPage, *, first: bool, locale: str) -> discord.ui.View:
@@ -65,13 +85,21 @@ class AuditPageButton(
         return cls(int(match["guild_id"]), int(match["cursor"]), item.label or "")
 
     async def callback(self, interaction: discord.Interaction[VideoBot]) -> None:
+        try:
+            await self._turn_page(interaction)
+        except Exception as error:
+            await answer_unexpected(interaction, error)
+
+    async def _turn_page(self, interaction: discord.Interaction[VideoBot]) -> None:
         locale = str(interaction.locale)
         if interaction.guild_id != self.guild_id or not await is_moderator(interaction):
             await reply(interaction, text("mod.denied", locale))
             return
-        page = await interaction.client.moderation.audit_page(self.guild_id, self.cursor or None)
+        content, page = audit_message(
+            await interaction.client.moderation.audit_page(self.guild_id, self.cursor or None), locale
+        )
         await interaction.response.edit_message(
-            content=audit_content(page, locale),
+            content=content,
             view=audit_view(self.guild_id, page, first=self.cursor == NEWEST, locale=locale),
             allowed_mentions=NOBODY,
         )

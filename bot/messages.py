@@ -89,6 +89,8 @@ ENGLISH: Mapping[str, str] = {
     "mod.done": "Done: {change}.",
     "amount.invalid": "`{field}` must be a whole number from {minimum} to {maximum}. Nothing was changed.",
     "reason.too_long": "The reason must be under {limit} characters. Nothing was changed.",
+    "choice.invalid": "`{field}` must be one of {choices}. Nothing was changed.",
+    "mod.error": "Something went wrong on my side and nothing was changed. Please try again in a moment.",
     "value.none": "none",
     "audit.title": "**Moderator actions**, newest first:",
     "audit.line": "{when} {actor}: {change}",

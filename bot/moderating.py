@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 
+from bot.formatting import safe_user_text
 from bot.members import is_moderator
 from bot.mentions import NOBODY
 from bot.messages import text
@@ -18,7 +21,10 @@ from jobs.moderation import AuditView, Moderator
 if TYPE_CHECKING:
     from bot.client import VideoBot
 
+log = logging.getLogger(__name__)
+
 ROLE_TARGETS = (AuditAction.SET_ROLE, AuditAction.MODERATOR_ROLE)
+VALUE_CHARS = 210  # a value as shown, escaped: a ban with its longest reason fits, unescaped
 
 
 async def reply(interaction: discord.Interaction[VideoBot], content: str, **extra: object) -> None:
@@ -41,7 +47,23 @@ async def moderate(
     except RequestRefused as refusal:
         await reply(interaction, refusal_text(refusal, locale))
         return
+    except Exception as error:
+        await answer_unexpected(interaction, error)
+        return
     await reply(interaction, text("mod.done", locale, change=describe(change, locale)))
+
+
+async def answer_unexpected(interaction: discord.Interaction[VideoBot], error: BaseException) -> None:
+    """Log what broke and tell the moderator something did, rather than leave the interaction unanswered."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    log.error("a moderator command failed", exc_info=error)
+    if interaction.response.is_done():
+        return
+    try:
+        await reply(interaction, text("mod.error", str(interaction.locale)))
+    except Exception:
+        log.exception("could not tell the moderator that their command failed")
 
 
 def describe(change: AuditView, locale: str) -> str:
@@ -63,6 +85,7 @@ def _mention(target_id: int | None, *, role: bool) -> str:
 
 
 def _value(value: str | None, locale: str, *, role: bool) -> str:
+    """A stored value as shown: a role as its mention; anything else (a ban reason) escaped, then cut."""
     if value is None:
         return text("value.none", locale)
-    return f"<@&{value}>" if role else value
+    return f"<@&{value}>" if role else safe_user_text(value, VALUE_CHARS)

@@ -8,6 +8,7 @@ from bot.messages import text
 from jobs.errors import (
     CoolingDown,
     InvalidAmount,
+    InvalidChoice,
     MemberBanned,
     PresetUnavailable,
     PromptRejected,
@@ -44,6 +45,9 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
             return text("cooldown", locale, until=discord.utils.format_dt(until, "R"))
         case InvalidAmount(field, minimum, maximum):
             return text("amount.invalid", locale, field=field, minimum=minimum, maximum=maximum)
+        case InvalidChoice(field, choices):
+            shown = ", ".join(f"`{choice}`" for choice in choices)
+            return text("choice.invalid", locale, field=field, choices=shown)
         case ReasonTooLong(limit):
             return text("reason.too_long", locale, limit=limit)
     return text("error.unexpected", locale)

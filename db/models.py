@@ -31,7 +31,7 @@ class LedgerKind(enum.StrEnum):
     RESERVE = "reserve"
     REFUND = "refund"
     GRANT = "grant"  # a moderator's one-off bonus
-    RESET = "reset"  # a moderator gave back what the member had spent in the window
+    RESET = "reset"  # a moderator gave back one reservation (its job_id), counting when it did; no refund follows
 
 
 class WindowKind(enum.StrEnum):
@@ -117,8 +117,8 @@ class LedgerEntry(Base):
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), default=None)
     kind: Mapped[LedgerKind] = mapped_column(_enum(LedgerKind, "ledger_kind"))
     delta: Mapped[int] = mapped_column(Integer)
-    # The moment the movement counts against a quota window. A refund counts at its
-    # reservation's moment, so refunding yesterday's job does not inflate today.
+    # The moment the movement counts against a quota window. A refund or a reset counts at its
+    # reservation's moment, so giving back yesterday's job does not inflate today.
     counts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -169,6 +169,9 @@ class MemberQuota(Base):
     last_submission_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+AUDIT_VALUE_CHARS = 200  # an audit row's before and after; longer values are cut to fit
+
+
 class AuditEntry(Base):
     """Who changed what, from what to what, and when. Values are stored as shown; None means unset."""
 
@@ -179,8 +182,8 @@ class AuditEntry(Base):
     actor_id: Mapped[int] = mapped_column(BigInteger)
     action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "audit_action", length=32))
     target_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # a member or a role, by action
-    before: Mapped[str | None] = mapped_column(String(200), default=None)
-    after: Mapped[str | None] = mapped_column(String(200), default=None)
+    before: Mapped[str | None] = mapped_column(String(AUDIT_VALUE_CHARS), default=None)
+    after: Mapped[str | None] = mapped_column(String(AUDIT_VALUE_CHARS), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_audit_guild_id", "guild_id", "id"),)

@@ -62,3 +62,11 @@ class InvalidAmount(RequestRefused):
 @dataclass
 class ReasonTooLong(RequestRefused):
     limit: int
+
+
+@dataclass
+class InvalidChoice(RequestRefused):
+    """A moderator's option is not one of the choices Discord offers (a crafted request); nothing changed."""
+
+    field: str
+    choices: tuple[str, ...]

@@ -1,7 +1,8 @@
 """Group commit: concurrent calls wait while one batch runs, then the next batch takes them all.
 
 One transaction per batch rather than per call: on SQLite, where one writer runs at a time
-anyway, this is what lets admission keep up with a burst of submissions.
+anyway, this is what lets admission keep up with a burst of submissions. A batch that fails
+as a whole is run again one item at a time, so only the item that fails alone fails.
 """
 
 from __future__ import annotations
@@ -39,9 +40,14 @@ class GroupCommit(Generic[T, R]):
             if not taken:
                 continue
             try:
-                outcomes = await self._run_batch([item for item, _ in taken])
-            except Exception as error:  # the whole batch failed: every caller in it learns why
-                outcomes = [error] * len(taken)
+                outcomes = list(await self._run_batch([item for item, _ in taken]))
+            except Exception as error:
+                if len(taken) == 1:
+                    outcomes = [error]
+                else:
+                    # One bad item (or a passing error) must not fail the others: each runs again alone,
+                    # in its own transaction, and only what fails alone fails, with its own exception.
+                    outcomes = [error if future.done() else await self._run_alone(item) for item, future in taken]
             for (_, future), outcome in zip(taken, outcomes, strict=True):
                 if future.done():
                     continue
@@ -49,3 +55,10 @@ class GroupCommit(Generic[T, R]):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+
+    async def _run_alone(self, item: T) -> R | Exception:
+        try:
+            [outcome] = await self._run_batch([item])
+        except Exception as error:
+            return error
+        return outcome

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.database import Database
-from db.models import AuditAction, AuditEntry, LedgerKind, RoleTier, WindowKind
+from db.models import AuditAction, AuditEntry, RoleTier, WindowKind
 from db.repositories.audit import AuditRepository
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.ledger import LedgerRepository
@@ -17,7 +17,7 @@ from db.repositories.members import MemberRepository
 from db.repositories.role_tiers import RoleTierRepository
 from jobs.amounts import whole_number
 from jobs.clock import Clock
-from jobs.errors import ReasonTooLong
+from jobs.errors import InvalidChoice, ReasonTooLong
 from jobs.quota import MAX_CREDITS
 from jobs.quota_policy import QuotaPolicy
 
@@ -86,14 +86,16 @@ class ModerationService:
 
         return await self._record(moderator, AuditAction.SET_DEFAULT, None, change)
 
-    async def set_window(self, moderator: Moderator, kind: WindowKind, reset_hour: object = 0) -> AuditView:
+    async def set_window(self, moderator: Moderator, kind: object, reset_hour: object = 0) -> AuditView:
+        """`kind` is a WindowKind or its value; Discord does not check a command's choices, so this does."""
+        window_kind = _window_kind(kind)
         hour = whole_number(reset_hour, field="reset_hour", minimum=0, maximum=23)
 
         async def change(session: AsyncSession) -> tuple[str | None, str | None]:
             settings = await GuildSettingsRepository(session).get_or_create(moderator.guild_id)
             before = _window_value(settings.window, settings.reset_hour)
-            settings.window, settings.reset_hour = kind, hour
-            return before, _window_value(kind, hour)
+            settings.window, settings.reset_hour = window_kind, hour
+            return before, _window_value(window_kind, hour)
 
         return await self._record(moderator, AuditAction.WINDOW, None, change)
 
@@ -144,33 +146,30 @@ class ModerationService:
 
         async def change(session: AsyncSession) -> tuple[str | None, str | None]:
             await MemberRepository(session).lock(moderator.guild_id, user_id)
-            await LedgerRepository(session).give_back(
-                guild_id=moderator.guild_id, user_id=user_id, kind=LedgerKind.GRANT, credits=amount, at=self.clock.now()
+            await LedgerRepository(session).grant(
+                guild_id=moderator.guild_id, user_id=user_id, credits=amount, at=self.clock.now()
             )
             return None, f"+{amount}"
 
         return await self._record(moderator, AuditAction.GRANT, user_id, change)
 
     async def reset(self, moderator: Moderator, user_id: int) -> AuditView:
-        """Give back what the member spent in the current window, as one ledger row counting now.
+        """Give back what the member spent in the current window: each reservation not yet refunded.
 
-        In a rolling window that row counts for 24 hours from now, while the spends it offsets age out
-        sooner: until it does too, the member may hold more than their allowance. The audit row keeps
-        the spend given back (before) and 0 (after).
+        Each is given back by its own ledger row, tied to its job and counting at the reservation's
+        moment: in a rolling window it stops counting when that spend does, and a job that fails
+        afterwards is not refunded a second time. Grants are left as they are. The audit row keeps
+        the credits given back (before) and 0 (after).
         """
 
         async def change(session: AsyncSession) -> tuple[str | None, str | None]:
             await MemberRepository(session).lock(moderator.guild_id, user_id)
             now = self.clock.now()
             window = await self.policy.window(session, moderator.guild_id)
-            ledger = LedgerRepository(session)
-            # Net of refunds, grants and earlier resets: a member already above their allowance gets nothing.
-            spent = max(await ledger.spent_since(moderator.guild_id, user_id, window.start(now)), 0)
-            if spent:
-                await ledger.give_back(
-                    guild_id=moderator.guild_id, user_id=user_id, kind=LedgerKind.RESET, credits=spent, at=now
-                )
-            return str(spent), "0"
+            given_back = await LedgerRepository(session).reset(
+                guild_id=moderator.guild_id, user_id=user_id, since=window.start(now), at=now
+            )
+            return str(given_back), "0"
 
         return await self._record(moderator, AuditAction.RESET, user_id, change)
 
@@ -231,6 +230,13 @@ def _tier_value(tier: RoleTier | None) -> str | None:
     if tier is None:
         return None
     return UNLIMITED if tier.unlimited else str(tier.credits)
+
+
+def _window_kind(value: object) -> WindowKind:
+    choices = tuple(kind.value for kind in WindowKind)
+    if isinstance(value, str) and value in choices:
+        return WindowKind(value)
+    raise InvalidChoice("kind", choices)
 
 
 def _window_value(kind: WindowKind, reset_hour: int) -> str:

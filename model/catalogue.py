@@ -12,7 +12,8 @@ an existing id overrides the fields it names; a table for a new id gives every f
     repo = "someone/Wan2.1-T2V-1.3B-finetune-Diffusers"
     authors = "someone"
 
-The bot, the worker process and the CLI all load it here, so they agree on every preset.
+The bot and the CLI load it here; the worker process gets the bot's loaded catalogue as a
+snapshot (plain data), so a restarted worker agrees with the bot even if the file changed.
 Like model.presets, this stays free of torch.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,6 +32,8 @@ from typing import Any
 from model.presets import PRESETS, TINY_PRESET_ID, Preset, PresetError, Size
 
 BASE_FIELD = "base"
+MODEL_FIELDS = ("frame_step", "size_step")
+"""Fixed by a built-in preset's model (its VAE and patch size), not the operator's to change."""
 SUFFIXES = (".toml", ".json")
 
 
@@ -82,6 +86,14 @@ def _preset_from_entry(preset_id: str, entry: object, catalogue: Mapping[str, Pr
         return Preset(id=preset_id, **values)
     if start.id == TINY_PRESET_ID and {"repo", "pipeline"} & values.keys():
         raise PresetError(preset_id, None, "tiny is built in code: its repo and pipeline are fixed")
+    if preset_id in PRESETS:
+        for name in MODEL_FIELDS:
+            if name in values:
+                raise PresetError(
+                    preset_id,
+                    name,
+                    "is the model's own constraint and cannot be changed for a built-in preset",
+                )
     return dataclasses.replace(start, id=preset_id, **values)
 
 
@@ -129,6 +141,8 @@ def _whole(value: object) -> int:
 def _number(value: object) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError(f"must be a number, not {_kind(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value}")
     return float(value)
 
 
@@ -174,3 +188,33 @@ REQUIRED_FIELDS = tuple(
     for field in dataclasses.fields(Preset)
     if field.name in FIELD_PARSERS and field.default is dataclasses.MISSING
 )
+
+
+CatalogueSnapshot = tuple[tuple[tuple[str, object], ...], ...]
+"""A catalogue as plain, hashable, picklable data: one (field, value) tuple per preset, its
+resolutions as ((aspect, (width, height)), ...). What crosses into the worker process."""
+
+
+def snapshot(catalogue: Mapping[str, Preset]) -> CatalogueSnapshot:
+    return tuple(
+        tuple(
+            (field.name, _plain(getattr(preset, field.name)))
+            for field in dataclasses.fields(Preset)
+        )
+        for preset in catalogue.values()
+    )
+
+
+def from_snapshot(data: CatalogueSnapshot) -> Mapping[str, Preset]:
+    presets = []
+    for fields in data:
+        values = dict(fields)
+        resolutions = values["resolutions"]
+        assert isinstance(resolutions, tuple)
+        values["resolutions"] = MappingProxyType(dict(resolutions))
+        presets.append(Preset(**values))  # type: ignore[arg-type]
+    return MappingProxyType({preset.id: preset for preset in presets})
+
+
+def _plain(value: object) -> object:
+    return tuple(value.items()) if isinstance(value, Mapping) else value

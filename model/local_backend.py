@@ -2,22 +2,27 @@
 
 The bot's process never imports torch. The worker is spawned (a fork would inherit the bot's
 threads and poison CUDA), talks through two multiprocessing queues, and is replaced when it dies:
-its jobs fail with the reason and the next job runs on a fresh worker.
+the jobs it had started fail with the reason, and the jobs waiting behind them go to the fresh
+worker. A worker that cannot restart is tried again with backoff; jobs submitted meanwhile fail at
+once with the reason. A started job that sends nothing for WorkerConfig.stall_timeout seconds has
+hung the worker: it is killed, that job fails, and a new worker starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 import multiprocessing
 import queue
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.context import SpawnProcess
 from typing import TYPE_CHECKING
 
-from model.contract import Done, Failed, RenderEvent, RenderSpec
+from model.contract import Done, Failed, RenderEvent, RenderSpec, Started
 from model.worker import (
     Cancel,
     LoadFailed,
@@ -42,6 +47,9 @@ STOP_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.2
 """How often the reader thread checks that the worker is alive while no message arrives."""
 SHUT_DOWN_REASON = "the render worker was shut down"
+STALLED_REASON = "the render stopped responding"
+RESTART_DELAYS_SECONDS = (1.0, 5.0, 30.0, 60.0)
+"""Waits before each new try at a worker that failed to restart; the last one repeats."""
 
 
 class WorkerStartError(Exception):
@@ -65,6 +73,8 @@ class _Incarnation:
     events: Queue[WorkerMessage]
     ready: asyncio.Future[None]
     serving: bool = False
+    stalled: frozenset[int] = frozenset()
+    """Jobs the watchdog found hung; it killed this worker for them."""
     reader: threading.Thread = field(init=False)
 
 
@@ -88,21 +98,37 @@ class _EventStream:
 class LocalWorkerBackend:
     """RenderBackend over one local worker process that keeps the model loaded."""
 
-    def __init__(self, config: WorkerConfig, *, capacity: int = 2) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        *,
+        capacity: int = 2,
+        restart_delays: Sequence[float] = RESTART_DELAYS_SECONDS,
+    ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
+        if not restart_delays or min(restart_delays) < 0:
+            raise ValueError("restart_delays needs at least one delay, none negative")
         self.config = config
         self.capacity = capacity
+        self.restart_delays = tuple(restart_delays)
         self.serves = frozenset(config.preset_ids)
         self._context = multiprocessing.get_context("spawn")
         self._events: asyncio.Queue[RenderEvent | None] = asyncio.Queue()
         self._held: set[int] = set()
         """Jobs submitted and not yet Done or Failed."""
+        self._waiting: dict[int, RenderSpec] = {}
+        """Held jobs the worker has not Started, in submission order: a new worker gets them."""
+        self._last_heard: dict[int, float] = {}
+        """Started jobs (held): when each last sent an event, by the loop's clock."""
+        self._watchdog: asyncio.Task[None] | None = None
         self._worker: _Incarnation | None = None
         self._restarts: set[asyncio.Task[None]] = set()
         self._unavailable: str | None = None
-        """Why no worker serves any more (a restart failed); later jobs fail with it at once."""
+        """Why no worker serves now (a restart failed; another try is due); jobs submitted
+        meanwhile fail with it at once."""
         self._closing = False
+        self._closed = asyncio.Event()
 
     @property
     def worker_pid(self) -> int | None:
@@ -111,6 +137,11 @@ class LocalWorkerBackend:
     @property
     def worker_alive(self) -> bool:
         return self._worker is not None and self._worker.process.is_alive()
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        """Why submitted jobs fail at once (no worker could restart yet); None while one serves."""
+        return self._unavailable
 
     async def start(self) -> None:
         """Spawn the worker and wait, without blocking the loop, until its model is loaded."""
@@ -123,6 +154,7 @@ class LocalWorkerBackend:
             await self._reap(worker)
             self._worker = None
             raise
+        self._watchdog = asyncio.create_task(self._watch_for_stalls())
 
     async def submit(self, spec: RenderSpec) -> None:
         if self._worker is None or self._closing:
@@ -139,6 +171,7 @@ class LocalWorkerBackend:
         if self._unavailable is not None:
             self._fail(spec.job_id, self._unavailable)
         else:
+            self._waiting[spec.job_id] = spec
             self._worker.requests.put(spec)
 
     async def cancel(self, job_id: int) -> None:
@@ -154,13 +187,16 @@ class LocalWorkerBackend:
         if self._closing:
             return
         self._closing = True
+        self._closed.set()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self._worker is not None:
             await self._stop(self._worker)
         await asyncio.gather(*self._restarts)
         self._fail_all(SHUT_DOWN_REASON)
         self._events.put_nowait(None)
 
-    def _spawn(self) -> _Incarnation:
+    def _spawn_process(self) -> _Incarnation:
         requests: Queue[Request] = self._context.Queue()
         events: Queue[WorkerMessage] = self._context.Queue()
         process = self._context.Process(
@@ -218,7 +254,11 @@ class LocalWorkerBackend:
             worker.ready.set_exception(WorkerStartError(message.reason))
         elif message.job_id in self._held:
             if isinstance(message, Done | Failed):
-                self._held.discard(message.job_id)
+                self._forget(message.job_id)
+            else:
+                if isinstance(message, Started):
+                    self._waiting.pop(message.job_id, None)
+                self._last_heard[message.job_id] = asyncio.get_running_loop().time()
             self._events.put_nowait(message)
 
     def _on_exit(self, worker: _Incarnation, exitcode: int | None) -> None:
@@ -230,27 +270,74 @@ class LocalWorkerBackend:
             return
         if self._closing or not worker.serving or worker is not self._worker:
             return
+        crashed = f"the render worker stopped unexpectedly (exit code {exitcode})"
         logger.error(
             "render worker pid %s stopped unexpectedly (exit code %s); restarting",
             worker.process.pid,
             exitcode,
         )
-        self._fail_all(f"the render worker stopped unexpectedly (exit code {exitcode})")
+        # Only the jobs it had started are lost; those waiting behind them go to the new worker.
+        for job_id in sorted(self._last_heard):
+            self._fail(job_id, STALLED_REASON if job_id in worker.stalled else crashed)
         # Spawned right here, so no job submitted from now on goes to the dead worker's queue.
-        restart = asyncio.create_task(self._finish_restart(dead=worker, fresh=self._spawn()))
+        restart = asyncio.create_task(self._restart(dead=worker, fresh=self._spawn()))
         self._restarts.add(restart)
         restart.add_done_callback(self._restarts.discard)
 
-    async def _finish_restart(self, *, dead: _Incarnation, fresh: _Incarnation) -> None:
+    async def _restart(self, *, dead: _Incarnation, fresh: _Incarnation) -> None:
+        """Wait for fresh to be ready; while it fails to start, try again after a backoff."""
         await self._reap(dead)
-        try:
-            await fresh.ready
-        except WorkerStartError as exc:
-            await self._reap(fresh)
-            if not self._closing:
+        for attempt in itertools.count():
+            try:
+                await fresh.ready
+            except WorkerStartError as exc:
+                await self._reap(fresh)
+                if self._closing:
+                    return
+                delay = self.restart_delays[min(attempt, len(self.restart_delays) - 1)]
                 self._unavailable = f"the render worker could not restart: {exc.reason}"
-                logger.error(self._unavailable)
+                logger.error("%s; trying again in %g s", self._unavailable, delay)
                 self._fail_all(self._unavailable)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), delay)
+                if self._closing:
+                    return
+                fresh = self._spawn()
+            else:
+                if self._unavailable is not None:
+                    logger.info("the render worker is back after %d failed restarts", attempt)
+                self._unavailable = None
+                return
+
+    def _spawn(self) -> _Incarnation:
+        worker = self._spawn_process()
+        for spec in self._waiting.values():  # in submission order
+            worker.requests.put(spec)
+        return worker
+
+    async def _watch_for_stalls(self) -> None:
+        """Kill a worker whose started job has sent nothing for stall_timeout seconds: the exit
+        fails that job and starts a new worker (see _on_exit)."""
+        timeout = self.config.stall_timeout
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, timeout / 4))
+            worker = self._worker
+            if worker is None or worker.stalled or not worker.process.is_alive():
+                continue
+            now = loop.time()
+            stalled = frozenset(
+                job_id for job_id, heard in self._last_heard.items() if now - heard > timeout
+            )
+            if stalled:
+                logger.error(
+                    "job %s sent nothing for %g s; killing render worker pid %s",
+                    ", ".join(map(str, sorted(stalled))),
+                    timeout,
+                    worker.process.pid,
+                )
+                worker.stalled = stalled
+                worker.process.kill()
 
     async def _stop(self, worker: _Incarnation) -> None:
         if worker.process.is_alive():
@@ -282,5 +369,10 @@ class LocalWorkerBackend:
             self._fail(job_id, reason)
 
     def _fail(self, job_id: int, reason: str) -> None:
-        self._held.discard(job_id)
+        self._forget(job_id)
         self._events.put_nowait(Failed(job_id, reason))
+
+    def _forget(self, job_id: int) -> None:
+        self._held.discard(job_id)
+        self._waiting.pop(job_id, None)
+        self._last_heard.pop(job_id, None)

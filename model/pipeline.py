@@ -296,19 +296,25 @@ def render(
             stopped_after = step + 1
         return {}  # we change no tensors
 
-    # 4. Denoise and decode.
-    output = pipe(
-        prompt=spec.prompt,
-        negative_prompt=spec.negative_prompt,
-        height=spec.height,
-        width=spec.width,
-        num_frames=spec.frames,
-        num_inference_steps=spec.steps,
-        guidance_scale=spec.guidance,
-        generator=generator,
-        output_type="np",
-        callback_on_step_end=step_ended,
-    )
+    # 4. Denoise and decode. diffusers resets cache hooks and re-offloads models only at the end
+    #    of a call that succeeds: after a failure (or a KeyboardInterrupt) we do it, or the next
+    #    job meets the stale cache state (wrong shapes) and a model left on the GPU.
+    try:
+        output = pipe(
+            prompt=spec.prompt,
+            negative_prompt=spec.negative_prompt,
+            height=spec.height,
+            width=spec.width,
+            num_frames=spec.frames,
+            num_inference_steps=spec.steps,
+            guidance_scale=spec.guidance,
+            generator=generator,
+            output_type="np",
+            callback_on_step_end=step_ended,
+        )
+    except BaseException:
+        _free_model_hooks(pipe)
+        raise
     if stopped_after is not None:
         raise RenderInterrupted(
             f"job {spec.job_id} stopped after step {stopped_after} of {spec.steps}"
@@ -317,6 +323,14 @@ def render(
     # 5. One clip per prompt: (T, H, W, 3).
     frames: npt.NDArray[np.float32] = output.frames[0]
     return frames
+
+
+def _free_model_hooks(pipe: DiffusionPipeline) -> None:
+    """What a successful call does last: reset hook state, return offloaded models to the CPU."""
+    try:
+        pipe.maybe_free_model_hooks()
+    except Exception:  # the original failure is the one to report
+        logger.exception("could not reset the pipeline's hooks after a failed render")
 
 
 def check_spec(preset: Preset, spec: RenderSpec) -> None:

@@ -6,6 +6,7 @@ Figures are the model authors' own defaults (model cards and diffusers' pipeline
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ Names, not classes: importing diffusers here would load torch into the job domai
 
 PRESET_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 """Short, lowercase and without spaces: ids are typed in Discord and shown in embeds."""
+
+MAX_COST_WEIGHT = 1_000_000
+"""Credits for one default clip, at most: beyond it a price is a typo, not a policy."""
 
 APACHE_2_0_URL = "https://www.apache.org/licenses/LICENSE-2.0"
 
@@ -119,19 +123,32 @@ class Preset:
             )
 
     def _check_counts(self) -> None:
-        at_least_one = ("fps", "default_steps", "cost_weight", "frame_step", "size_step")
+        at_least_one = ("fps", "default_steps", "frame_step", "size_step")
         for field in at_least_one:
             if getattr(self, field) < 1:
                 raise self._refuse(field, "must be at least 1")
-        for field in ("guidance", "vram_hint_gb"):
-            if getattr(self, field) < 0:
-                raise self._refuse(field, "must not be negative")
+        if not 1 <= self.cost_weight <= MAX_COST_WEIGHT:
+            raise self._refuse("cost_weight", f"must be between 1 and {MAX_COST_WEIGHT:_}")
+        for field in ("guidance", "vram_hint_gb", "flow_shift"):
+            value = getattr(self, field)
+            if value is not None and not math.isfinite(value):
+                raise self._refuse(field, f"must be a finite number, not {value}")
+        for field in ("guidance", "flow_shift"):
+            value = getattr(self, field)
+            if value is not None and value <= 0:
+                raise self._refuse(field, "must be greater than 0")
+        if self.vram_hint_gb < 0:
+            raise self._refuse("vram_hint_gb", "must not be negative")
 
     def _check_resolutions(self) -> None:
         for aspect, (width, height) in self.resolutions.items():
             if aspect not in ASPECTS:
                 raise self._refuse(
                     "resolutions", f"unknown aspect {aspect!r} (use {', '.join(ASPECTS)})"
+                )
+            if width < 1 or height < 1:
+                raise self._refuse(
+                    "resolutions", f"{aspect} is {width}x{height}; both must be at least 1"
                 )
             if width % self.size_step or height % self.size_step:
                 raise self._refuse(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import multiprocessing
 import os
 import queue
@@ -22,11 +23,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from model.catalogue import PresetsFileError, load_catalogue
+from model.catalogue import (
+    CatalogueSnapshot,
+    PresetsFileError,
+    from_snapshot,
+    load_catalogue,
+    snapshot,
+)
 from model.contract import (
     Credit,
     Done,
@@ -57,6 +64,9 @@ CANCELLED_REASON = "cancelled"
 PARENT_CHECK_SECONDS = 1.0
 """How often an idle worker checks that its parent is alive, so it never outlives the bot."""
 MAX_REASON_CHARS = 200
+WARM_UP_STEPS = 2
+DEFAULT_STALL_TIMEOUT_SECONDS = 600.0
+"""Generous: a real model's step takes seconds to a minute, its encode up to a few minutes."""
 
 PipelineLoader = Callable[
     [Preset, "torch.device", "torch.dtype", SpeedOptions], "DiffusionPipeline"
@@ -71,18 +81,28 @@ class WorkerConfig:
     device: DeviceSetting = "auto"
     """See model.pipeline.pick_device."""
     presets_file: str | None = None
-    """The operator's presets file (model.catalogue), loaded again by the worker itself."""
+    """The operator's presets file (model.catalogue), read once, here in the parent: the worker
+    gets `catalogue`, so a file edited later cannot make a restarted worker disagree with the
+    bot, or fail to start."""
     speed: SpeedOptions = SpeedOptions()
     log_level: str = "INFO"
     pipeline_loader: str = "model.pipeline:load_pipeline"
     """'module:function' with load_pipeline's signature; an import path so it crosses a spawn."""
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT_SECONDS
+    """A started job that sends no Progress, Done or Failed for this long has hung the worker:
+    the backend kills it, fails the job and starts a new one."""
+    catalogue: CatalogueSnapshot = field(init=False, default=())
+    """The presets this config was made with (built-ins plus presets_file), as plain data."""
 
     def __post_init__(self) -> None:
         if not self.preset_ids:
             raise ValueError("a worker must serve at least one preset")
+        if not (self.stall_timeout > 0 and math.isfinite(self.stall_timeout)):
+            raise ValueError(f"stall_timeout must be a positive number, not {self.stall_timeout}")
         catalogue = load_catalogue(self.presets_file)
         for preset_id in self.preset_ids:
             get_preset(preset_id, catalogue)  # unknown ids fail here, in the parent
+        object.__setattr__(self, "catalogue", snapshot(catalogue))
         if ":" not in self.pipeline_loader:
             raise ValueError(
                 f"pipeline_loader must look like 'module:function', not {self.pipeline_loader!r}"
@@ -216,7 +236,7 @@ def _load_and_warm_up(config: WorkerConfig) -> dict[str, _Served]:
     from model.pipeline import pick_device_for, pick_dtype, render
 
     load = _import_loader(config.pipeline_loader)
-    catalogue = load_catalogue(config.presets_file)
+    catalogue = from_snapshot(config.catalogue)
     served: dict[str, _Served] = {}
     for preset_id in config.preset_ids:
         preset = get_preset(preset_id, catalogue)
@@ -226,8 +246,9 @@ def _load_and_warm_up(config: WorkerConfig) -> dict[str, _Served]:
             logger.info("rendering on the CPU with %d threads", torch.get_num_threads())
         logger.info("loading preset %s on %s (%s)", preset.id, device, config.speed)
         pipe = load(preset, device, pick_dtype(device), config.speed)
-        # One small render, so the first member's job does not pay for lazy CUDA/kernel setup
-        # (nor, with VIDEO_COMPILE, for compiling).
+        # A two-step render of the preset's default clip (the shape most jobs have), so the
+        # first member's job does not pay for lazy CUDA/kernel setup, nor, with VIDEO_COMPILE,
+        # for compiling: compiled blocks are specialised to the shapes they first see.
         started = time.monotonic()
         render(
             pipe, preset, _warm_up_spec(preset), on_step=lambda *_: None, should_stop=lambda: False
@@ -262,11 +283,11 @@ def _warm_up_spec(preset: Preset) -> RenderSpec:
         prompt="warm-up",
         negative_prompt="",
         seed=0,
-        frames=preset.frame_step + 1,
+        frames=preset.default_frames,
         width=width,
         height=height,
         fps=preset.fps,
-        steps=min(2, preset.default_steps),
+        steps=min(WARM_UP_STEPS, preset.default_steps),
         guidance=preset.guidance,
         max_bytes=0,  # never encoded
         credit=credit,

@@ -8,10 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.audit_pages import AuditPageButton, audit_content, audit_view
+from bot.audit_pages import AuditPageButton, audit_message, audit_view
 from bot.members import is_moderator
 from bot.messages import ENGLISH, text
-from bot.moderating import moderate, reply
+from bot.moderating import answer_unexpected, moderate, reply
 from jobs.moderation import MAX_REASON_CHARS
 
 if TYPE_CHECKING:
@@ -28,6 +28,11 @@ class Mod(commands.Cog):
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
+    ) -> None:
+        await answer_unexpected(interaction, error)
 
     @mod.command(name="ban", description=ENGLISH["command.mod.ban"])
     @app_commands.describe(member=ENGLISH["option.member"], reason=ENGLISH["option.reason"])
@@ -50,9 +55,8 @@ class Mod(commands.Cog):
         if interaction.guild_id is None or not await is_moderator(interaction):
             await reply(interaction, text("mod.denied", locale))
             return
-        page = await self.bot.moderation.audit_page(interaction.guild_id)
-        view = audit_view(interaction.guild_id, page, first=True, locale=locale)
-        await reply(interaction, audit_content(page, locale), view=view)
+        content, page = audit_message(await self.bot.moderation.audit_page(interaction.guild_id), locale)
+        await reply(interaction, content, view=audit_view(interaction.guild_id, page, first=True, locale=locale))
 
     @mod.command(name="role", description=ENGLISH["command.mod.role"])
     @app_commands.describe(role=ENGLISH["option.role"])

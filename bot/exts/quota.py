@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.members import is_moderator, role_ids
 from bot.messages import ENGLISH, plural, text
-from bot.moderating import moderate, reply
+from bot.moderating import answer_unexpected, moderate, reply
 from jobs.quota import WindowKind
 from jobs.quota import MAX_CREDITS, QuotaWindow
 from jobs.quota_policy import MemberRef, Standing
@@ -31,6 +31,11 @@ class Quota(commands.Cog):
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
+    ) -> None:
+        await answer_unexpected(interaction, error)
 
     async def _standing(self, guild_id: int, member: discord.Member | discord.User) -> Standing:
         return await self.bot.video_service.quota.standing(MemberRef(guild_id, member.id, role_ids(member)))
@@ -130,9 +135,8 @@ class Quota(commands.Cog):
         kind: Literal["daily", "rolling"],
         reset_hour: app_commands.Range[int, 0, 23] = 0,
     ) -> None:
-        await moderate(
-            interaction, lambda moderator: self.bot.moderation.set_window(moderator, WindowKind(kind), reset_hour)
-        )
+        # discord.py does not check a Literal's choices: the service refuses anything else politely.
+        await moderate(interaction, lambda moderator: self.bot.moderation.set_window(moderator, kind, reset_hour))
 
 
 def _credits_line(standing: Standing, locale: str) -> str:

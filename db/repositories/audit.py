@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuditEntry
+from db.models import AUDIT_VALUE_CHARS, AuditEntry
 
 
 class AuditRepository:
@@ -15,6 +15,8 @@ class AuditRepository:
         self.session = session
 
     async def add(self, entry: AuditEntry) -> None:
+        """Store the entry, its before and after cut to fit their columns (a ban reason can be longer)."""
+        entry.before, entry.after = _fit(entry.before), _fit(entry.after)
         self.session.add(entry)
         await self.session.flush()
 
@@ -24,3 +26,9 @@ class AuditRepository:
         if before_id is not None:
             query = query.where(AuditEntry.id < before_id)
         return (await self.session.scalars(query)).all()
+
+
+def _fit(value: str | None) -> str | None:
+    if value is None or len(value) <= AUDIT_VALUE_CHARS:
+        return value
+    return value[: AUDIT_VALUE_CHARS - 1] + "…"

@@ -35,10 +35,28 @@ async def test_calls_that_arrive_while_a_batch_runs_form_the_next_batch() -> Non
     assert isinstance(outcomes[2], ValueError)  # only its own caller sees it
 
 
-async def test_a_failed_batch_fails_each_of_its_callers() -> None:
+async def test_a_failed_batch_fails_each_of_its_callers_with_its_own_exception() -> None:
     commit: GroupCommit[int, int] = GroupCommit(Recorder(fail_batch=True).run)
     outcomes = await asyncio.gather(commit.submit(1), commit.submit(2), return_exceptions=True)
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+    assert outcomes[0] is not outcomes[1]
+
+
+async def test_a_batch_that_fails_as_a_whole_is_run_again_item_by_item() -> None:
+    batches: list[list[int]] = []
+
+    async def run(batch: Sequence[int]) -> list[int | Exception]:
+        batches.append(list(batch))
+        if 13 in batch:
+            raise RuntimeError("the database rejected item 13")
+        return [item * 10 for item in batch]
+
+    commit: GroupCommit[int, int] = GroupCommit(run)
+    outcomes = await asyncio.gather(*(commit.submit(n) for n in (1, 13, 2)), return_exceptions=True)
+
+    assert batches == [[1, 13, 2], [1], [13], [2]]
+    assert outcomes[0] == 10 and outcomes[2] == 20
+    assert isinstance(outcomes[1], RuntimeError)
 
 
 async def test_a_caller_that_gave_up_before_its_batch_is_left_out() -> None:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from db.database import Database
-from db.models import AuditAction, AuditEntry, WindowKind
-from jobs.errors import InvalidAmount, ReasonTooLong
+from db.models import AUDIT_VALUE_CHARS, AuditAction, AuditEntry, WindowKind
+from jobs.errors import InvalidAmount, InvalidChoice, ReasonTooLong
 from jobs.moderation import AUDIT_PAGE_SIZE, AuditView, ModerationService, Moderator
 from jobs.quota import MAX_CREDITS
 from jobs.service import VideoService
@@ -114,3 +114,28 @@ async def test_a_long_ban_reason_is_refused(moderation: ModerationService, datab
         await moderation.ban(MODERATOR, MEMBER, "x" * 201)
     assert await audit_rows(database) == 0
     assert (await moderation.ban(MODERATOR, MEMBER, "   ")).after == "banned"
+
+
+async def test_a_ban_with_the_longest_reason_is_cut_to_fit_the_audit_columns(
+    moderation: ModerationService, database: Database
+) -> None:
+    reason = "r" * 200
+    banned = await moderation.ban(MODERATOR, MEMBER, reason)
+    assert banned.after is not None and len(banned.after) == AUDIT_VALUE_CHARS and banned.after.endswith("…")
+    unbanned = await moderation.unban(MODERATOR, MEMBER)
+    assert unbanned.before == banned.after
+    async with database.transaction() as session:
+        stored = (await session.execute(select(func.max(func.length(AuditEntry.after))))).scalar()
+        longest_before = (await session.execute(select(func.max(func.length(AuditEntry.before))))).scalar()
+    assert stored == longest_before == AUDIT_VALUE_CHARS
+
+
+@pytest.mark.parametrize("kind", ["weekly", "", "DAILY", None, 3])
+async def test_a_window_kind_discord_does_not_offer_is_refused(
+    moderation: ModerationService, database: Database, kind: object
+) -> None:
+    with pytest.raises(InvalidChoice) as refusal:
+        await moderation.set_window(MODERATOR, kind)
+    assert (refusal.value.field, refusal.value.choices) == ("kind", ("daily", "rolling"))
+    assert await audit_rows(database) == 0
+    assert (await moderation.set_window(MODERATOR, "rolling")).after == "rolling"

@@ -129,6 +129,56 @@ async def test_reset_gives_back_the_windows_spend(service: VideoService, moderat
     assert await credits_left(service) == 5
 
 
+async def test_reset_then_failures_do_not_give_credits_back_twice(
+    service: VideoService, moderation: ModerationService, backend: ScriptedBackend, observer: RecordingObserver
+) -> None:
+    first = await service.submit(service.validate(video_request()))
+    second = await service.submit(service.validate(video_request()))
+    change = await moderation.reset(MODERATOR, 1)
+    assert change.before == "2"
+    assert await credits_left(service) == 5
+    await backend.wait_submitted(2)
+    backend.emit(Failed(first.job.id, "boom"))
+    backend.emit(Failed(second.job.id, "boom"))
+    await observer.wait(lambda: len(observer.failed) == 2)
+    assert sorted(refunded for _, refunded in observer.failed) == [0, 0]
+    assert await credits_left(service) == 5
+    assert (await moderation.reset(MODERATOR, 1)).before == "0"  # nothing left to give back
+
+
+async def test_reset_skips_jobs_already_refunded_and_keeps_grants(
+    service: VideoService, moderation: ModerationService, backend: ScriptedBackend, observer: RecordingObserver
+) -> None:
+    refunded = await service.submit(service.validate(video_request()))
+    for _ in range(3):
+        await submit(service)
+    await backend.wait_submitted(1)
+    backend.emit(Failed(refunded.job.id, "boom"))
+    await observer.wait(lambda: observer.failed)  # refunded: the reset must not give it back again
+    await moderation.grant(MODERATOR, 1, 4)
+    assert await credits_left(service) == 6
+    assert (await moderation.reset(MODERATOR, 1)).before == "3"
+    assert await credits_left(service) == 9  # the allowance and the grant
+
+
+async def test_reset_in_a_rolling_window_leaves_it_with_the_spends_it_gave_back(
+    service: VideoService, moderation: ModerationService, clock: ManualClock
+) -> None:
+    await moderation.set_window(MODERATOR, WindowKind.ROLLING)
+    for _ in range(5):
+        await submit(service)
+    clock.advance(hours=23)
+    await moderation.reset(MODERATOR, 1)
+    for _ in range(5):
+        await submit(service)
+    clock.advance(hours=1)  # the first five and their reset leave the window together
+    assert await credits_left(service) == 0
+    with pytest.raises(QuotaExhausted):
+        await submit(service)
+    clock.advance(hours=23)
+    assert await credits_left(service) == 5
+
+
 async def test_an_unlimited_role_lifts_credits_but_not_the_active_jobs_limit(
     database: Database, backend: ScriptedBackend, clock: ManualClock
 ) -> None:

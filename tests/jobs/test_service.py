@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from db.database import Database
 from db.models import Job, JobState, LedgerEntry
 from db.repositories.jobs import JobRepository
 from jobs.errors import PresetUnavailable, PromptRejected, QuotaExhausted, SeedOutOfRange
+from jobs.requests import ValidRequest
 from jobs.service import VideoService
 from model.contract import Done, Failed, Progress, RenderResult, RenderSpec
 from tests.jobs.conftest import settle, ManualClock, RecordingObserver, credits_left, make_service, video_request
@@ -78,6 +80,37 @@ async def test_concurrent_submissions_cannot_overspend(service: VideoService, da
     assert len(refused) == 35
     assert await job_count(database) == 5
     assert await credits_left(service, 1) == 0
+
+
+async def test_one_request_the_database_rejects_fails_alone_in_its_batch(
+    service: VideoService, database: Database
+) -> None:
+    batch_sizes: list[int] = []
+    run_batch = service._submissions._run_batch
+
+    async def recording(batch: Sequence[ValidRequest]) -> Sequence[object]:
+        batch_sizes.append(len(batch))
+        return await run_batch(batch)
+
+    service._submissions._run_batch = recording  # type: ignore[assignment]
+    good = service.validate(video_request())
+    other = service.validate(video_request(user_id=2))
+    bad = replace(service.validate(video_request(user_id=3)), seed=2**70)  # no database stores this integer
+
+    outcomes = await asyncio.gather(
+        service.submit(good), service.submit(bad), service.submit(other), service.submit(good), return_exceptions=True
+    )
+
+    assert batch_sizes[0] == 4  # they did share a batch
+    assert isinstance(outcomes[1], Exception) and not isinstance(outcomes[1], QuotaExhausted)
+    assert all(not isinstance(outcome, BaseException) for index, outcome in enumerate(outcomes) if index != 1)
+    assert await job_count(database) == 3
+    async with database.transaction() as session:
+        query = select(LedgerEntry.user_id, func.count(), func.sum(LedgerEntry.delta)).group_by(LedgerEntry.user_id)
+        charged = (await session.execute(query)).all()
+    assert sorted(charged) == [(1, 2, -2), (2, 1, -1)]  # once per job, nothing for the rejected one
+    assert await credits_left(service, 1) == 3
+    assert await credits_left(service, 3) == 5
 
 
 async def test_done_is_delivered_and_recorded(

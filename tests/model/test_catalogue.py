@@ -107,6 +107,27 @@ def test_every_preset_field_but_the_id_can_be_set() -> None:
         ('[new]\nrepo = "me/x"', "preset 'new': a new preset needs pipeline, licence, licence_url"),
         ('["My Wan"]\nbase = "wan-1.3b"', "preset 'My Wan', field 'id': must be 1-32 characters"),
         ("tiny = 3", "preset 'tiny': must be a table of fields, not int 3"),
+        ("[tiny]\nguidance = nan", "field 'guidance': must be a finite number, not nan"),
+        ("[ltx]\nvram_hint_gb = inf", "field 'vram_hint_gb': must be a finite number, not inf"),
+        ("[wan-14b]\nflow_shift = -inf", "field 'flow_shift': must be a finite number, not -inf"),
+        ("[tiny]\nguidance = 0", "field 'guidance': must be greater than 0"),
+        ("[tiny]\nflow_shift = 0.0", "field 'flow_shift': must be greater than 0"),
+        ("[tiny]\nfps = 0", "field 'fps': must be at least 1"),
+        ("[tiny]\ndefault_steps = -1", "field 'default_steps': must be at least 1"),
+        ("[tiny]\ndefault_frames = -3", "field 'default_frames': default -3 frames is outside"),
+        ("[tiny]\ncost_weight = 0", "field 'cost_weight': must be between 1 and 1_000_000"),
+        ("[tiny]\ncost_weight = 1000001", "field 'cost_weight': must be between 1 and 1_000_000"),
+        (
+            '[tiny]\nresolutions = { "1:1" = [0, 64] }',
+            "field 'resolutions': 1:1 is 0x64; both must be at least 1",
+        ),
+        (
+            '[tiny]\nresolutions = { "1:1" = [64, -16] }',
+            "field 'resolutions': 1:1 is 64x-16; both must be at least 1",
+        ),
+        ('["wan-1.3b"]\nsize_step = 8', "preset 'wan-1.3b', field 'size_step': is the model's own"),
+        ("[ltx]\nframe_step = 8", "preset 'ltx', field 'frame_step': is the model's own"),
+        ('[tiny]\npipeline = "WanPipeline"', "preset 'tiny': tiny is built in code"),
     ],
 )
 def test_a_bad_entry_names_the_file_the_preset_and_the_field(
@@ -144,3 +165,25 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PresetsFileError) as raised:
         load_catalogue(path)
     assert str(raised.value) == f"{path}: cannot read it (No such file or directory)"
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ('{"tiny": {"guidance": NaN}}', "field 'guidance': must be a finite number, not nan"),
+        ('{"ltx": {"vram_hint_gb": Infinity}}', "field 'vram_hint_gb': must be a finite number"),
+        ('{"tiny": {"cost_weight": 0}}', "field 'cost_weight': must be between 1 and 1_000_000"),
+    ],
+)
+def test_json_cannot_slip_in_what_toml_cannot(tmp_path: Path, text: str, complaint: str) -> None:
+    path = write(tmp_path, "presets.json", text)
+    with pytest.raises(PresetsFileError) as raised:
+        load_catalogue(path)
+    assert str(raised.value).startswith(f"{path}: preset ")
+    assert complaint in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_new_preset_based_on_a_built_in_may_set_its_own_steps(tmp_path: Path) -> None:
+    text = '[my-ltx]\nbase = "ltx"\nrepo = "me/ltx-like"\nframe_step = 4\nsize_step = 16\n'
+    catalogue = load_catalogue(write(tmp_path, "presets.toml", text))
+    assert (catalogue["my-ltx"].frame_step, catalogue["my-ltx"].size_step) == (4, 16)

@@ -29,6 +29,7 @@ from model.pipeline import (
 from model.presets import get_preset
 from model.speed import FirstBlockCache, Offload, SpeedOptions
 from model.tiny import build_tiny_pipeline, build_tokenizer
+from tests.model.loaders import FAILING_STEP, MID_DENOISE_FAIL_WORD, load_fragile_mid_denoise
 from tests.model.specs import TINY, tiny_spec
 
 CPU = torch.device("cpu")
@@ -230,3 +231,23 @@ def test_a_download_reports_what_has_arrived(
             while not caplog.messages and time.monotonic() < deadline:
                 time.sleep(0.01)
     assert caplog.messages[0] == "downloading Wan-AI/Wan: 2.5 GB of 10.0 GB so far"
+
+
+def test_a_render_that_fails_mid_denoise_leaves_the_pipeline_usable() -> None:
+    """diffusers resets the cache hook's state only at the end of a successful call: after a
+    failure, the next job of another size would meet the stale cached tensors."""
+    cached = load_fragile_mid_denoise(
+        TINY, CPU, torch.float32, SpeedOptions(cache=FirstBlockCache(threshold=0.05))
+    )
+    steps: list[int] = []
+    with pytest.raises(RuntimeError, match=f"injected failure in denoising step {FAILING_STEP}"):
+        render(
+            cached,
+            TINY,
+            tiny_spec(prompt=f"a vase, {MID_DENOISE_FAIL_WORD}", width=64, height=64),
+            on_step=lambda step, *_: steps.append(step),
+            should_stop=lambda: False,
+        )
+    assert steps == list(range(1, FAILING_STEP))  # it failed inside denoising, not before
+    clip = render_quietly(cached, tiny_spec(width=112, height=64))
+    assert clip.shape == (TINY.default_frames, 64, 112, 3)

@@ -141,6 +141,18 @@ def test_tiny_is_the_cheapest_and_small_enough_for_a_cpu() -> None:
         ("wan-1.3b", {"default_frames": 85}, "outside 1..81"),
         ("wan-1.3b", {"pipeline": "WanImageToVideoPipeline"}, "is not one of WanPipeline"),
         ("tiny", {"id": "Tiny Wan"}, "must be 1-32 characters"),
+        ("tiny", {"guidance": float("nan")}, "field 'guidance': must be a finite number, not nan"),
+        ("tiny", {"guidance": float("inf")}, "field 'guidance': must be a finite number, not inf"),
+        ("tiny", {"vram_hint_gb": float("nan")}, "field 'vram_hint_gb': must be a finite number"),
+        ("wan-14b", {"flow_shift": float("inf")}, "field 'flow_shift': must be a finite number"),
+        ("tiny", {"guidance": 0.0}, "field 'guidance': must be greater than 0"),
+        ("tiny", {"flow_shift": -1.0}, "field 'flow_shift': must be greater than 0"),
+        ("tiny", {"fps": 0}, "field 'fps': must be at least 1"),
+        ("tiny", {"default_steps": 0}, "field 'default_steps': must be at least 1"),
+        ("tiny", {"cost_weight": 0}, "field 'cost_weight': must be between 1 and 1_000_000"),
+        ("tiny", {"cost_weight": 10**6 + 1}, "field 'cost_weight': must be between 1 and"),
+        ("tiny", {"resolutions": {"1:1": (0, 0)}}, "field 'resolutions': 1:1 is 0x0; both must"),
+        ("tiny", {"default_frames": -3}, "field 'default_frames': default -3 frames is outside"),
     ],
 )
 def test_an_entry_that_contradicts_its_model_is_refused(
