@@ -33,6 +33,7 @@ def local_backend(settings: Settings) -> LocalWorkerBackend:
             device=settings.video.device,
             media_dir=str(settings.storage.media_dir),
             presets_file=str(settings.video.presets_file) if settings.video.presets_file else None,
+            presets=settings.video.presets,
             speed=settings.video.speed,
             log_level=settings.log_level,
         )

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,6 +84,9 @@ class WorkerConfig:
     """The operator's presets file (model.catalogue), read once, here in the parent: the worker
     gets `catalogue`, so a file edited later cannot make a restarted worker disagree with the
     bot, or fail to start."""
+    presets: InitVar[Mapping[str, Preset] | None] = None
+    """The catalogue the parent already loaded from presets_file (the bot's settings did): then
+    the file is not read a second time."""
     speed: SpeedOptions = SpeedOptions()
     log_level: str = "INFO"
     pipeline_loader: str = "model.pipeline:load_pipeline"
@@ -94,12 +97,12 @@ class WorkerConfig:
     catalogue: CatalogueSnapshot = field(init=False, default=())
     """The presets this config was made with (built-ins plus presets_file), as plain data."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, presets: Mapping[str, Preset] | None) -> None:
         if not self.preset_ids:
             raise ValueError("a worker must serve at least one preset")
         if not (self.stall_timeout > 0 and math.isfinite(self.stall_timeout)):
             raise ValueError(f"stall_timeout must be a positive number, not {self.stall_timeout}")
-        catalogue = load_catalogue(self.presets_file)
+        catalogue = presets if presets is not None else load_catalogue(self.presets_file)
         for preset_id in self.preset_ids:
             get_preset(preset_id, catalogue)  # unknown ids fail here, in the parent
         object.__setattr__(self, "catalogue", snapshot(catalogue))

@@ -17,14 +17,11 @@ class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def spent_since(self, guild_id: int, user_id: int, since: datetime) -> int:
-        """Credits spent (reservations net of refunds, grants and resets) that count at or after `since`."""
-        return (await self.spent({guild_id: since}, [(guild_id, user_id)])).get((guild_id, user_id), 0)
-
     async def spent(
         self, since: Mapping[int, datetime], members: Collection[tuple[int, int]]
     ) -> dict[tuple[int, int], int]:
-        """spent_since for many members at once; `since` is per server (its window's start)."""
+        """Credits each member spent (reservations net of refunds, grants and resets) that count at or
+        after their server's window start, `since[guild_id]`."""
         query = (
             select(LedgerEntry.guild_id, LedgerEntry.user_id, func.sum(LedgerEntry.delta))
             .where(_in_windows(since, members))

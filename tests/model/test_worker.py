@@ -24,7 +24,7 @@ import pytest
 import pytest_asyncio
 
 from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started
-from model.catalogue import from_snapshot
+from model.catalogue import from_snapshot, load_catalogue
 from model.local_backend import (
     SHUT_DOWN_REASON,
     STALLED_REASON,
@@ -128,6 +128,13 @@ async def test_a_worker_config_checks_its_presets_against_the_file(tmp_path: Pat
     WorkerConfig(("my-wan",), str(tmp_path), presets_file=presets_file(tmp_path))
     with pytest.raises(UnknownPresetError, match="choose one of: wan-1.3b, ltx"):
         WorkerConfig(("my-wan",), str(tmp_path))
+
+
+async def test_a_worker_config_takes_the_catalogue_the_bot_already_loaded(tmp_path: Path) -> None:
+    loaded = load_catalogue(presets_file(tmp_path))
+    Path(presets_file(tmp_path)).unlink()  # only the loaded catalogue is left: the file is not read again
+    config = WorkerConfig(("my-wan",), str(tmp_path), presets_file=str(tmp_path / "presets.toml"), presets=loaded)
+    assert "my-wan" in from_snapshot(config.catalogue)
 
 
 async def test_progress_arrives_in_order_and_precedes_done(backend: LocalWorkerBackend) -> None:
