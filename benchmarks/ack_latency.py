@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.bot.bot_process import BotProcess, bot_environment  # noqa: E402
-from tests.fake_discord.server import FakeDiscord  # noqa: E402
+from tests.bot.bot_process import BotProcess, bot_environment
+from tests.fake_discord.server import FakeDiscord
 
 GUILD_ID = 800_000_000_000_000_001
 CHANNEL_ID = 800_000_000_000_000_002
@@ -74,7 +74,8 @@ async def measure(members: int) -> list[float]:
         finally:
             await process.stop()
             await fake.stop()
-    return [callback.at - interaction.dispatched_at for interaction, callback in zip(interactions, callbacks)]
+    pairs = zip(interactions, callbacks, strict=True)
+    return [callback.at - interaction.dispatched_at for interaction, callback in pairs]
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.encode import EncodedVideo, encode_mp4  # noqa: E402
+from model.encode import EncodedVideo, encode_mp4
 
 FRAMES, HEIGHT, WIDTH, FPS = 81, 480, 832, 16
 BUDGET = 10 * 1024 * 1024

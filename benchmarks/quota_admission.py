@@ -1,6 +1,6 @@
 """How many credit reservations per second does admission sustain, and can concurrency overspend?
 
-Runs the real admission path (VideoService.submit: member lock, limits, allowance, window sum,
+Runs the real admission path (JobAdmission.submit: member lock, limits, allowance, window sum,
 job row, ledger row; concurrent submissions share one transaction) on the SQLite default (a WAL
 file), with a backend that accepts everything and renders nothing. Reservations are spread over 200 members, 10 each.
 Then 200 submissions at once from one member with 5 credits left, and 20 each at once from 50
@@ -16,60 +16,41 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from db.database import Database  # noqa: E402
-from jobs.clock import SystemClock  # noqa: E402
-from jobs.errors import QuotaExhausted  # noqa: E402
-from jobs.quota import MAX_CREDITS, QuotaDefaults  # noqa: E402
-from jobs.quota_policy import QuotaPolicy  # noqa: E402
-from jobs.requests import VideoRequest  # noqa: E402
-from jobs.service import VideoService  # noqa: E402
-from model.contract import RenderEvent, RenderSpec  # noqa: E402
-from model.presets import PRESETS  # noqa: E402
+from db.database import Database
+from jobs.admission import JobAdmission
+from jobs.clock import SystemClock
+from jobs.errors import QuotaExhausted
+from jobs.quota import MAX_CREDITS, QuotaDefaults
+from jobs.quota_policy import QuotaPolicy
+from jobs.requests import VideoRequest
+from model.presets import PRESETS
 
 GUILD_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002
 MEMBERS = 200
 
 
-class AcceptingBackend:
-    """Takes every job and never renders: only admission is measured."""
-
-    serves = frozenset({"tiny"})
-    capacity = 0
-
-    async def start(self) -> None: ...
-
-    async def submit(self, spec: RenderSpec) -> None: ...
-
-    async def cancel(self, job_id: int) -> None: ...
-
-    async def events(self) -> AsyncIterator[RenderEvent]:
-        await asyncio.Event().wait()
-        yield  # type: ignore[misc]
-
-    async def close(self) -> None: ...
-
-
-def service_for(database: Database, credits: int) -> VideoService:
+def service_for(database: Database, credits: int) -> JobAdmission:
+    """Admission alone, as the bot wires it; queued jobs wait for a runner that never comes."""
     defaults = QuotaDefaults(credits=credits, max_active_jobs=MAX_CREDITS)
     clock = SystemClock()
-    return VideoService(
+    return JobAdmission(
         database=database,
-        backend=AcceptingBackend(),
         quota=QuotaPolicy(database=database, defaults=defaults, clock=clock),
         clock=clock,
         presets=PRESETS,
+        served=frozenset({"tiny"}),
         default_preset_id="tiny",
+        on_queued=lambda: None,
     )
 
 
 def request(user_id: int) -> VideoRequest:
-    return VideoRequest(GUILD_ID, CHANNEL_ID, user_id, f"member{user_id}", "a fox running through snow")
+    return VideoRequest(GUILD_ID, CHANNEL_ID, user_id, f"member{user_id}", {"prompt": "a fox running through snow"})
 
 
 async def throughput(workdir: Path, submitters: int, reservations: int) -> float:

@@ -47,11 +47,11 @@ from diffusers import DiffusionPipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.contract import Done, Failed, RenderSpec, Started  # noqa: E402
-from model.local_backend import LocalWorkerBackend, WorkerConfig  # noqa: E402
-from model.pipeline import load_pipeline, pick_device, pick_dtype, render  # noqa: E402
-from model.worker import threads_for_cpu_rendering  # noqa: E402
-from tests.model.specs import TINY, tiny_spec  # noqa: E402
+from model.contract import Done, Failed, RenderSpec, Started
+from model.local_backend import LocalWorkerBackend, WorkerConfig
+from model.pipeline import load_pipeline, pick_device, pick_dtype, render
+from model.worker.runtime import threads_for_cpu_rendering
+from tests.model.specs import TINY, tiny_spec
 
 SIZES = ((64, 64, 9), (112, 64, 17), (112, 64, 33))
 """(width, height, frames)"""
@@ -86,28 +86,23 @@ def spec(job_id: int, width: int, height: int, frames: int) -> RenderSpec:
 def direct_seconds(pipe: DiffusionPipeline, specs: list[RenderSpec]) -> list[float]:
     def once(job: RenderSpec) -> float:
         started = time.monotonic()
-        render(pipe, TINY, job, on_step=lambda *_: None, should_stop=lambda: False)
+        render(pipe, TINY, job.clip, on_step=lambda *_: None, should_stop=lambda: False)
         return time.monotonic() - started
 
     return [once(job) for job in specs]
 
 
-async def through_worker(
-    backend: LocalWorkerBackend, specs: list[RenderSpec]
-) -> tuple[list[float], list[float]]:
+async def through_worker(backend: LocalWorkerBackend, specs: list[RenderSpec]) -> tuple[list[float], list[float]]:
     """(render_seconds, idle gaps) of specs submitted all at once."""
     started_at, render_seconds = await _finish(backend, specs)
     order = [job.job_id for job in specs]
     gaps = [
-        started_at[after] - started_at[before] - render_seconds[before]
-        for before, after in zip(order, order[1:], strict=False)
+        started_at[after] - started_at[before] - render_seconds[before] for before, after in itertools.pairwise(order)
     ]
     return [render_seconds[job_id] for job_id in order], gaps
 
 
-async def _finish(
-    backend: LocalWorkerBackend, jobs: list[RenderSpec]
-) -> tuple[dict[int, float], dict[int, float]]:
+async def _finish(backend: LocalWorkerBackend, jobs: list[RenderSpec]) -> tuple[dict[int, float], dict[int, float]]:
     """Submit every job at once; (Started arrival times, render_seconds) by job id."""
     for job in jobs:
         await backend.submit(job)
@@ -121,7 +116,7 @@ async def _finish(
             render_seconds[event.job_id] = event.result.render_seconds
             unfinished.discard(event.job_id)
         elif isinstance(event, Failed):
-            raise RuntimeError(f"job {event.job_id} failed: {event.reason}")
+            raise RuntimeError(f"job {event.job_id} failed: {event.failure}")
         if not unfinished:
             break
     return started_at, render_seconds
@@ -164,8 +159,8 @@ async def main(jobs: int, rounds: int) -> None:
     figures: dict[str, str] = {}
     ratios: list[float] = []
     gaps: list[float] = []
-    with tempfile.TemporaryDirectory() as media:
-        backend = LocalWorkerBackend(WorkerConfig((TINY.id,), media, device="auto"), capacity=jobs)
+    with tempfile.TemporaryDirectory() as data_dir:
+        backend = LocalWorkerBackend(WorkerConfig((TINY,), data_dir, device="auto"), capacity=jobs)
         await backend.start()
         try:
             for size in SIZES:

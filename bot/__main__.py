@@ -11,19 +11,20 @@ import discord
 
 from bot.app import run_bot
 from bot.logs import configure_logging
-from bot.settings import SettingsError, load_settings
 from model.local_backend import WorkerStartError
+from settings.bot import load_bot_settings
+from settings.environment import SettingsError
 
 log = logging.getLogger("bot")
 
 
 def main() -> int:
     try:
-        settings = load_settings()
+        settings = load_bot_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, secrets=[settings.discord.token, *settings.storage.url_secrets])
+    configure_logging(settings.log.level, secrets=settings.secrets)
     try:
         asyncio.run(run_bot(settings))
     except discord.LoginFailure:

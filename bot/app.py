@@ -9,38 +9,38 @@ import discord
 import yarl
 
 from bot.client import VideoBot
-from bot.settings import Settings
 from db.database import Database
+from jobs.admission import JobAdmission
 from jobs.clock import SystemClock
+from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
 from jobs.quota import QuotaDefaults
 from jobs.quota_policy import QuotaPolicy
-from jobs.service import VideoService
+from jobs.runner import JobRunner
 from model.contract import RenderBackend
 from model.local_backend import LocalWorkerBackend, WorkerConfig
+from settings.bot import BotSettings
 
 
-def point_discord_py_at(settings: Settings) -> None:
+def point_discord_py_at(settings: BotSettings) -> None:
     """discord.py builds every REST and webhook URL from Route.BASE, and connects to DEFAULT_GATEWAY."""
     discord.http.Route.BASE = settings.discord.api_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
 
 
-def local_backend(settings: Settings) -> LocalWorkerBackend:
+def local_backend(settings: BotSettings) -> LocalWorkerBackend:
     return LocalWorkerBackend(
         WorkerConfig(
-            preset_ids=(settings.video.model,),
+            presets=(settings.video.preset,),
+            data_dir=str(settings.media.data_dir),
             device=settings.video.device,
-            media_dir=str(settings.storage.media_dir),
-            presets_file=str(settings.video.presets_file) if settings.video.presets_file else None,
-            presets=settings.video.presets,
             speed=settings.video.speed,
-            log_level=settings.log_level,
+            log_level=settings.log.level,
         )
     )
 
 
-def quota_defaults(settings: Settings) -> QuotaDefaults:
+def quota_defaults(settings: BotSettings) -> QuotaDefaults:
     return QuotaDefaults(
         credits=settings.quota.daily_credits,
         max_active_jobs=settings.quota.max_active_jobs,
@@ -48,25 +48,30 @@ def quota_defaults(settings: Settings) -> QuotaDefaults:
     )
 
 
-async def run_bot(settings: Settings, backend: RenderBackend | None = None) -> None:
+async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -> None:
     """Migrate the database, log in, serve until closed. Raises discord.LoginFailure for a bad token."""
     point_discord_py_at(settings)
-    settings.storage.media_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.storage.database_url)
+    database = Database(settings.database.url)
     try:
         await database.migrate()
         clock = SystemClock()
+        backend = backend or local_backend(settings)
+        media = MediaFiles(settings.media.data_dir)
+        runner = JobRunner(database=database, backend=backend, clock=clock, media=media)
         quota = QuotaPolicy(database=database, defaults=quota_defaults(settings), clock=clock)
-        service = VideoService(
+        admission = JobAdmission(
             database=database,
-            backend=backend or local_backend(settings),
             quota=quota,
             clock=clock,
             presets=settings.video.presets,
+            served=backend.serves,
             default_preset_id=settings.video.model,
+            on_queued=runner.wake,
         )
         moderation = ModerationService(database=database, policy=quota, clock=clock)
-        async with VideoBot(video_service=service, moderation=moderation, guild_id=settings.discord.guild_id) as bot:
+        async with VideoBot(
+            admission=admission, runner=runner, moderation=moderation, media=media, guild_id=settings.discord.guild_id
+        ) as bot:
             # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
             await bot.start(settings.discord.token)

@@ -1,5 +1,8 @@
 """/mod audit pages. The buttons are DynamicItems whose custom_id carries the server and the page
-cursor, so they keep working after a restart: no view state lives in the bot."""
+cursor, so they keep working after a restart: no view state lives in the bot.
+
+Buttons have no app_commands checks: a click is checked in its callback, with the moderator commands' predicate,
+and its failures are answered by bot.errors like a command's."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.members import is_moderator
+from bot.checks import NotModerator, require_moderator
+from bot.errors import answer_error
 from bot.mentions import NOBODY
 from bot.messages import text
-from bot.moderating import answer_unexpected, describe, reply
+from bot.moderating import describe
 from jobs.moderation import AuditPage, AuditView
 
 if TYPE_CHECKING:
@@ -71,9 +75,7 @@ class AuditPageButton(
 ):
     def __init__(self, guild_id: int, cursor: int, label: str) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.secondary, custom_id=f"audit:{guild_id}:{cursor}"
-            )
+            discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, custom_id=f"audit:{guild_id}:{cursor}")
         )
         self.guild_id = guild_id
         self.cursor = cursor
@@ -88,13 +90,14 @@ class AuditPageButton(
         try:
             await self._turn_page(interaction)
         except Exception as error:
-            await answer_unexpected(interaction, error)
+            await answer_error(interaction, error, unexpected="mod.error")
 
     async def _turn_page(self, interaction: discord.Interaction[VideoBot]) -> None:
+        # The page is of the server in the custom_id: only a moderator clicking there may read it.
+        if interaction.guild_id != self.guild_id:
+            raise NotModerator("the button pages another server's audit log")
+        await require_moderator(interaction)
         locale = str(interaction.locale)
-        if interaction.guild_id != self.guild_id or not await is_moderator(interaction):
-            await reply(interaction, text("mod.denied", locale))
-            return
         content, page = audit_message(
             await interaction.client.moderation.audit_page(self.guild_id, self.cursor or None), locale
         )

@@ -7,10 +7,13 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.errors import AnsweringTree
 from bot.mentions import NOBODY
 from bot.publisher import DiscordPublisher
+from jobs.admission import JobAdmission
+from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
-from jobs.service import VideoService
+from jobs.runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +24,10 @@ class VideoBot(commands.Bot):
     def __init__(
         self,
         *,
-        video_service: VideoService,
+        admission: JobAdmission,
+        runner: JobRunner,
         moderation: ModerationService,
+        media: MediaFiles,
         guild_id: int | None,
         **options: object,
     ) -> None:
@@ -31,18 +36,20 @@ class VideoBot(commands.Bot):
             intents=discord.Intents(guilds=True),  # no privileged intents needed
             allowed_mentions=NOBODY,  # the default for every message; posts name their one ping
             help_command=None,
+            tree_cls=AnsweringTree,  # one error handler for every app command
             **options,
         )
-        self.video_service = video_service
+        self.admission = admission
+        self.runner = runner
         self.moderation = moderation
-        self.publisher = DiscordPublisher(self)
+        self.publisher = DiscordPublisher(self, media)
         self.sync_guild_id = guild_id
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self._sync_commands()
-        await self.video_service.start(self.publisher)
+        await self.runner.start(self.publisher)
 
     async def _sync_commands(self) -> None:
         if self.sync_guild_id is None:
@@ -50,14 +57,26 @@ class VideoBot(commands.Bot):
             log.info("synced %d command(s) globally (Discord may take a while to show them)", len(synced))
             return
         guild = discord.Object(self.sync_guild_id)
+        # Guild commands show at once. The tree keeps the guild's copies, which dispatch its interactions.
         self.tree.copy_global_to(guild=guild)
+        self.tree.clear_commands(guild=None)
         synced = await self.tree.sync(guild=guild)
-        log.info("synced %d command(s) to server %s", len(synced), self.sync_guild_id)
+        # Commands an earlier run synced globally would show twice in the server: remove them, now that the
+        # server has its own. Looked up first, so that a clean application costs no write.
+        stale = await self.tree.fetch_commands()
+        if stale:
+            await self.tree.sync()  # the tree holds no global commands now: this empties the global list
+        log.info(
+            "synced %d command(s) to server %s and removed %d global command(s)",
+            len(synced),
+            self.sync_guild_id,
+            len(stale),
+        )
 
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("logged in as %s (%s) in %d server(s)", self.user, self.user.id, len(self.guilds))
 
     async def close(self) -> None:
-        await self.video_service.close()
+        await self.runner.close()
         await super().close()

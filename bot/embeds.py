@@ -13,25 +13,39 @@ EMBED_COLOUR = discord.Colour(0x5865F2)
 
 
 def credit_embed(job: JobView) -> discord.Embed:
+    clip = job.clip
     embed = discord.Embed(
         title=text("post.title", job_id=job.id),
-        description=">>> " + safe_user_text(job.prompt, DESCRIPTION_LIMIT - 4),
+        description=">>> " + safe_user_text(clip.prompt, DESCRIPTION_LIMIT - 4),
         colour=EMBED_COLOUR,
         timestamp=job.created_at,
     )
     embed.add_field(name=text("post.requested_by"), value=f"<@{job.user_id}>", inline=True)
     embed.add_field(name=text("post.model"), value=f"`{job.model_id}`", inline=True)
     embed.add_field(name=text("post.licence"), value=f"[{job.licence}]({job.licence_url})", inline=True)
-    embed.add_field(name=text("post.preset"), value=f"`{job.preset_id}`", inline=True)
-    embed.add_field(name=text("post.seed"), value=f"`{job.seed}`", inline=True)
+    embed.add_field(name=text("post.preset"), value=f"`{clip.preset_id}`", inline=True)
+    embed.add_field(name=text("post.seed"), value=f"`{clip.seed}`", inline=True)
     if job.render_seconds is not None:
         embed.add_field(name=text("post.render_time"), value=seconds(job.render_seconds), inline=True)
-    embed.add_field(
-        name=text("post.clip"),
-        value=text(
-            "post.clip_value", frames=job.frames, fps=job.fps, width=job.width, height=job.height, steps=job.steps
-        ),
-        inline=False,
-    )
+    embed.add_field(name=text("post.clip"), value=_clip_line(job), inline=False)
     embed.set_footer(text=text("post.footer", job_id=job.id))
     return embed
+
+
+def _clip_line(job: JobView) -> str:
+    """The clip as posted: what the encoder wrote, which a downscale to fit the upload limit made smaller."""
+    clip, video = job.clip, job.video
+    if video is None:
+        return text(
+            "post.clip_value", frames=clip.frames, fps=clip.fps, width=clip.width, height=clip.height, steps=clip.steps
+        )
+    posted = {
+        "frames": video.frames,
+        "fps": video.fps,
+        "width": video.width,
+        "height": video.height,
+        "steps": clip.steps,
+    }
+    if (video.width, video.height) == (clip.width, clip.height):
+        return text("post.clip_value", **posted)
+    return text("post.clip_encoded", **posted, rendered=f"{clip.width}×{clip.height}")

@@ -18,8 +18,8 @@ def role_ids(user: discord.User | discord.Member) -> frozenset[int]:
 async def is_moderator(interaction: discord.Interaction[VideoBot]) -> bool:
     """Manage Server, or the server's moderator role (/mod role).
 
-    Every moderator handler asks this itself: Discord hides the commands through
-    default_member_permissions, but a server owner can show them to anyone.
+    Asked on every invocation, by the moderator check (bot.checks) and the audit-page buttons: Discord hides
+    the commands through default_member_permissions, but a server owner can show them to anyone.
     """
     user = interaction.user
     if interaction.guild_id is None or not isinstance(user, discord.Member):

@@ -61,9 +61,23 @@ ENGLISH: Mapping[str, str] = {
     "post.clip_value": "{frames} frames · {fps} fps · {width}×{height} · {steps} steps",
     "post.render_time": "Render time",
     "post.footer": "AI-generated · job #{job_id} · credit is stored in the MP4 itself",
-    "delivery.no_access": "I can't post in that channel (missing access or permissions)",
-    "delivery.too_large": "the video came out larger than Discord allows here",
-    "delivery.error": "Discord refused the upload ({status})",
+    "post.clip_encoded": "{frames} frames · {fps} fps · {width}×{height} · {steps} steps (rendered at {rendered})",
+    # why a job failed: one per common.failures.FailureCode, with the details it names
+    "failure.cancelled": "it was cancelled",
+    "failure.out_of_memory": "the GPU ran out of memory; try fewer frames, a smaller size or a lighter preset",
+    "failure.render_error": "the render failed",
+    "failure.encode_error": "the video could not be encoded",
+    "failure.preset_not_served": "this bot no longer serves the preset `{preset_id}`",
+    "failure.worker_crashed": "the render worker stopped unexpectedly",
+    "failure.worker_stalled": "the render stopped responding",
+    "failure.worker_shut_down": "the bot was shut down before the video was finished",
+    "failure.worker_unavailable": "the video model is not available right now",
+    "failure.no_file": "the render produced no file",
+    "failure.channel_unreachable": "I can't post in that channel (missing access or permissions)",
+    "failure.upload_too_large": "the video came out larger than Discord allows here",
+    "failure.upload_refused": "Discord refused the upload ({status})",
+    "failure.delivery_gave_up": "Discord kept refusing the upload",
+    "failure.unknown": "{text}",
     # /quota me and /quota show
     "quota.me": (
         "**Your video credits in this server**\n"
@@ -71,9 +85,7 @@ ENGLISH: Mapping[str, str] = {
         "Active jobs: {active} of {max_active} · the default clip costs {cost} credit{cost_s}"
     ),
     "quota.show": (
-        "**{member}**\n"
-        "{credits}\n"
-        "Active jobs: {active} of {max_active} · personal override: {override} · {ban}"
+        "**{member}**\n{credits}\nActive jobs: {active} of {max_active} · personal override: {override} · {ban}"
     ),
     "quota.credits": "{left} of {allowance} credits left ({window}) · more {resets_at}",
     "quota.unlimited": "No credit limit (an unlimited role)",

@@ -1,27 +1,25 @@
-"""What every moderator command shares: the permission check, the ephemeral reply, the change in words."""
+"""What every moderator command shares: the ephemeral reply, the change made or refused, the change in words.
+
+Who may moderate is checked before a handler runs (bot.checks); what breaks is answered by bot.errors.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
-from discord import app_commands
 
 from bot.formatting import safe_user_text
-from bot.members import is_moderator
 from bot.mentions import NOBODY
 from bot.messages import text
 from bot.refusals import refusal_text
-from jobs.moderation import AuditAction
+from common.states import AuditAction
 from jobs.errors import RequestRefused
 from jobs.moderation import AuditView, Moderator
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
-
-log = logging.getLogger(__name__)
 
 ROLE_TARGETS = (AuditAction.SET_ROLE, AuditAction.MODERATOR_ROLE)
 VALUE_CHARS = 210  # a value as shown, escaped: a ban with its longest reason fits, unescaped
@@ -30,40 +28,25 @@ VALUE_CHARS = 210  # a value as shown, escaped: a ban with its longest reason fi
 async def reply(interaction: discord.Interaction[VideoBot], content: str, **extra: object) -> None:
     """Moderator replies are seen by the moderator alone, and ping no one."""
     await interaction.response.send_message(
-        content, ephemeral=True, allowed_mentions=NOBODY, **extra  # type: ignore[arg-type]
+        content,
+        ephemeral=True,
+        allowed_mentions=NOBODY,
+        **extra,  # type: ignore[arg-type]
     )
 
 
 async def moderate(
     interaction: discord.Interaction[VideoBot], action: Callable[[Moderator], Awaitable[AuditView]]
 ) -> None:
-    """Check the invoker moderates this server, make the change, and say what changed (or why not)."""
+    """Make the change as the invoking moderator (already checked), and say what changed or why not."""
     locale = str(interaction.locale)
-    if interaction.guild_id is None or not await is_moderator(interaction):
-        await reply(interaction, text("mod.denied", locale))
-        return
+    assert interaction.guild_id is not None  # the moderator check passed
     try:
         change = await action(Moderator(interaction.guild_id, interaction.user.id))
     except RequestRefused as refusal:
         await reply(interaction, refusal_text(refusal, locale))
         return
-    except Exception as error:
-        await answer_unexpected(interaction, error)
-        return
     await reply(interaction, text("mod.done", locale, change=describe(change, locale)))
-
-
-async def answer_unexpected(interaction: discord.Interaction[VideoBot], error: BaseException) -> None:
-    """Log what broke and tell the moderator something did, rather than leave the interaction unanswered."""
-    if isinstance(error, app_commands.CommandInvokeError):
-        error = error.original
-    log.error("a moderator command failed", exc_info=error)
-    if interaction.response.is_done():
-        return
-    try:
-        await reply(interaction, text("mod.error", str(interaction.locale)))
-    except Exception:
-        log.exception("could not tell the moderator that their command failed")
 
 
 def describe(change: AuditView, locale: str) -> str:

@@ -19,6 +19,10 @@ from bot.embeds import credit_embed
 from bot.formatting import progress_bar, seconds
 from bot.mentions import NOBODY, only
 from bot.messages import plural, text
+from bot.refusals import failure_text
+from common.failures import Failure, FailureCode
+from common.states import JobState
+from jobs.media import MediaFiles
 from jobs.observer import DeliveryFailed
 from jobs.views import JobView, Ticket
 from model.contract import Progress
@@ -42,8 +46,9 @@ class _Status:
 
 
 class DiscordPublisher:
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, media: MediaFiles) -> None:
         self.client = client
+        self.media = media
         self._statuses: dict[int, _Status] = {}
 
     # -- the requester's status -----------------------------------------------------
@@ -121,27 +126,27 @@ class DiscordPublisher:
     # -- JobObserver: results ----------------------------------------------------------
 
     async def deliver(self, job: JobView) -> int:
-        if job.video_path is None:
-            raise DeliveryFailed("the render produced no file")
+        if job.video is None:
+            raise DeliveryFailed(Failure(FailureCode.NO_FILE))
         channel = await self._channel(job.channel_id)
         try:
             message = await channel.send(
                 content=text("post.content", mention=f"<@{job.user_id}>"),
                 embed=credit_embed(job),
-                file=discord.File(job.video_path, filename=f"video-{job.id}.mp4"),
+                file=discord.File(self.media.path(job.video.key), filename=f"video-{job.id}.mp4"),
                 allowed_mentions=only(job.user_id),
                 # Discord returns the earlier message instead of posting twice if a retry
                 # after a crash repeats the nonce.
                 nonce=f"job-{job.id}",
             )
         except (discord.Forbidden, discord.NotFound):
-            raise DeliveryFailed(text("delivery.no_access")) from None
+            raise DeliveryFailed(Failure(FailureCode.CHANNEL_UNREACHABLE)) from None
         except discord.HTTPException as error:
             if error.status == 413:
-                raise DeliveryFailed(text("delivery.too_large")) from None
+                raise DeliveryFailed(Failure(FailureCode.UPLOAD_TOO_LARGE)) from None
             if error.status >= 500 or error.status == 429:
-                raise  # passing trouble at Discord: the job service retries
-            raise DeliveryFailed(text("delivery.error", status=error.status)) from None
+                raise  # passing trouble at Discord: the job runner retries
+            raise DeliveryFailed(Failure(FailureCode.UPLOAD_REFUSED, {"status": error.status})) from None
         return message.id
 
     async def on_delivered(self, job: JobView) -> None:
@@ -149,13 +154,16 @@ class DiscordPublisher:
         await self._finish_status(job.id, text("status.delivered", job_id=job.id, link=link))
 
     async def on_failed(self, job: JobView, refunded: int) -> None:
-        key = "status.cancelled" if job.state.value == "cancelled" else "status.failed"
+        key = "status.cancelled" if job.state is JobState.CANCELLED else "status.failed"
         refund = (
-            text("status.refunded", credits=refunded, credits_s=plural(refunded), were="was" if refunded == 1 else "were")
+            text(
+                "status.refunded", credits=refunded, credits_s=plural(refunded), were="was" if refunded == 1 else "were"
+            )
             if refunded
             else text("status.nothing_to_refund")
         )
-        content = text(key, job_id=job.id, reason=job.failure_reason or "unknown error", refund=refund)
+        assert job.failure is not None  # the runner records why whenever it fails a job
+        content = text(key, job_id=job.id, reason=failure_text(job.failure), refund=refund)
         if await self._finish_status(job.id, content):
             return
         # No live status (the bot restarted, or the token expired): tell the requester in the channel.
@@ -171,7 +179,7 @@ class DiscordPublisher:
             try:
                 channel = await self.client.fetch_channel(channel_id)
             except (discord.Forbidden, discord.NotFound):
-                raise DeliveryFailed(text("delivery.no_access")) from None
+                raise DeliveryFailed(Failure(FailureCode.CHANNEL_UNREACHABLE)) from None
         if not isinstance(channel, discord.abc.Messageable):
-            raise DeliveryFailed(text("delivery.no_access"))
+            raise DeliveryFailed(Failure(FailureCode.CHANNEL_UNREACHABLE))
         return channel

@@ -1,10 +1,12 @@
-"""Why the bot said no, in the member's words: every RequestRefused mapped to its message."""
+"""Why the bot said no, or why a job failed, in the member's words: every RequestRefused and every
+FailureCode mapped to its message."""
 
 from __future__ import annotations
 
 import discord
 
 from bot.messages import text
+from common.failures import Failure
 from jobs.errors import (
     CoolingDown,
     InvalidAmount,
@@ -51,3 +53,8 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
         case ReasonTooLong(limit):
             return text("reason.too_long", locale, limit=limit)
     return text("error.unexpected", locale)
+
+
+def failure_text(failure: Failure, locale: str = "en") -> str:
+    details = {key: str(value).replace("`", "'")[:200] for key, value in failure.details.items()}
+    return text(f"failure.{failure.code.value}", locale, **details)

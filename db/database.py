@@ -11,7 +11,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -77,20 +76,3 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-__all__ = ["Database"]
-
-
-def checked_database_url(raw: str) -> str:
-    """`raw` if SQLAlchemy can parse it; else ValueError with a one-line reason."""
-    try:
-        make_url(raw)
-    except ArgumentError:
-        raise ValueError("is not a SQLAlchemy database URL (for example sqlite+aiosqlite:///data/bot.db)") from None
-    return raw
-
-
-def database_url_secrets(url: str) -> tuple[str, ...]:
-    password = make_url(url).password
-    return (str(password),) if password else ()

@@ -4,51 +4,30 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.failures import FailureCode
+from common.states import AuditAction, JobState, LedgerKind, WindowKind
 from db.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
     pass
-
-
-class JobState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    RENDERED = "rendered"  # the file exists; the channel post has not been confirmed yet
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-UNFINISHED_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.RENDERED)
-
-
-class LedgerKind(enum.StrEnum):
-    RESERVE = "reserve"
-    REFUND = "refund"
-    GRANT = "grant"  # a moderator's one-off bonus
-    RESET = "reset"  # a moderator gave back one reservation (its job_id), counting when it did; no refund follows
-
-
-class WindowKind(enum.StrEnum):
-    DAILY = "daily"  # resets every day at the server's reset hour (UTC)
-    ROLLING = "rolling"  # what was spent in the last 24 hours
-
-
-class AuditAction(enum.StrEnum):
-    SET_DEFAULT = "set_default"
-    SET_ROLE = "set_role"
-    SET_MEMBER = "set_member"
-    GRANT = "grant"
-    RESET = "reset"
-    WINDOW = "window"
-    BAN = "ban"
-    UNBAN = "unban"
-    MODERATOR_ROLE = "moderator_role"
 
 
 def _enum(kind: type[enum.StrEnum], name: str, length: int = 16) -> Enum:
@@ -68,7 +47,8 @@ class Job(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     user_name: Mapped[str] = mapped_column(String(100))
 
-    # What to render, fully resolved at submit time so a restart renders the same clip.
+    # What to render: model.contract.ClipSpec, a column per field under the same name, fully
+    # resolved at submit time so a restart renders the same clip.
     prompt: Mapped[str] = mapped_column(Text)
     negative_prompt: Mapped[str] = mapped_column(Text, default="")
     seed: Mapped[int] = mapped_column(BigInteger)
@@ -87,11 +67,18 @@ class Job(Base):
     licence: Mapped[str] = mapped_column(String(100))
     licence_url: Mapped[str] = mapped_column(String(300))
 
-    # Outcome.
-    failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
-    video_path: Mapped[str | None] = mapped_column(Text, default=None)
-    poster_path: Mapped[str | None] = mapped_column(Text, default=None)
+    # Outcome. A failure is a common.failures code with its details.
+    failure_code: Mapped[FailureCode | None] = mapped_column(_enum(FailureCode, "failure_code", 32), default=None)
+    failure_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # What the encoder wrote (model.contract.VideoFile, its fields prefixed video_); keys are
+    # relative to DATA_DIR.
+    video_key: Mapped[str | None] = mapped_column(String(200), default=None)
     video_bytes: Mapped[int | None] = mapped_column(Integer, default=None)
+    video_width: Mapped[int | None] = mapped_column(Integer, default=None)
+    video_height: Mapped[int | None] = mapped_column(Integer, default=None)
+    video_frames: Mapped[int | None] = mapped_column(Integer, default=None)
+    video_fps: Mapped[int | None] = mapped_column(Integer, default=None)
+    poster_key: Mapped[str | None] = mapped_column(String(200), default=None)
     render_seconds: Mapped[float | None] = mapped_column(Float, default=None)
     encode_seconds: Mapped[float | None] = mapped_column(Float, default=None)
     message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)

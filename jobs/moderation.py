@@ -8,8 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.states import AuditAction, WindowKind
 from db.database import Database
-from db.models import AuditAction, AuditEntry, RoleTier, WindowKind
+from db.models import AuditEntry, RoleTier
 from db.repositories.audit import AuditRepository
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.ledger import LedgerRepository
@@ -47,9 +48,7 @@ class AuditView:
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditView:
-        return cls(
-            entry.id, entry.actor_id, entry.action, entry.target_id, entry.before, entry.after, entry.created_at
-        )
+        return cls(entry.id, entry.actor_id, entry.action, entry.target_id, entry.before, entry.after, entry.created_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from common.failures import Failure
 from jobs.views import JobView
 from model.contract import Progress
 
 
 class DeliveryFailed(Exception):
-    """The clip was rendered but could not be posted; the job fails and is refunded."""
+    """The clip was rendered but could not be posted, and retrying cannot help: the job fails and is refunded."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
 
 
 class JobObserver(Protocol):

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import math
 
+from model.contract import ClipSpec
 from model.presets import Preset
 
 
-def clip_cost(preset: Preset, *, frames: int, width: int, height: int, steps: int) -> int:
-    default_width, default_height = preset.resolutions[preset.default_aspect]
-    default_work = preset.default_frames * default_width * default_height * preset.default_steps
-    work = frames * width * height * steps
+def clip_cost(preset: Preset, clip: ClipSpec) -> int:
     # Integer arithmetic first so the default clip costs exactly its weight, not 1.0000000002 rounded up.
-    return max(1, math.ceil(preset.cost_weight * work / default_work))
+    return max(1, math.ceil(preset.cost_weight * clip.work / preset.default_clip().work))
 
 
 def default_clip_cost(preset: Preset) -> int:
     """What the preset's default clip costs: the price /quota me quotes."""
-    width, height = preset.resolutions[preset.default_aspect]
-    return clip_cost(preset, frames=preset.default_frames, width=width, height=height, steps=preset.default_steps)
+    return clip_cost(preset, preset.default_clip())

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
-from db.models import WindowKind
+from common.states import WindowKind
 
 WINDOW_LENGTH = timedelta(days=1)
 RESOLUTION = timedelta(microseconds=1)  # the finest time every supported database stores
@@ -37,7 +37,7 @@ class QuotaWindow:
         if self.kind is WindowKind.ROLLING:
             # A spend counts for exactly 24 hours: at spend + 24 h (next_reset) it is back.
             return now - WINDOW_LENGTH + RESOLUTION
-        reset_today = datetime.combine(now.astimezone(timezone.utc).date(), time(self.reset_hour), timezone.utc)
+        reset_today = datetime.combine(now.astimezone(UTC).date(), time(self.reset_hour), UTC)
         return reset_today if now >= reset_today else reset_today - WINDOW_LENGTH
 
     def next_reset(self, now: datetime, oldest_spend: datetime | None = None) -> datetime:

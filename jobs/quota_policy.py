@@ -1,6 +1,6 @@
 """What a member may do right now: their allowance, window and limits, and the admission check.
 
-Admission runs inside the caller's transaction (VideoService.submit), after locking the members'
+Admission runs inside the caller's transaction (JobAdmission.submit), after locking the members'
 rows, so each check and the reservation that follows it are one atomic step on every database.
 It admits a batch of claims at once, in order, as if they had come one after another.
 """
@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.states import WindowKind
 from db.database import Database
-from db.models import GuildSettings, MemberQuota, RoleTier, WindowKind
+from db.models import GuildSettings, MemberQuota, RoleTier
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.jobs import JobRepository
 from db.repositories.ledger import LedgerRepository
@@ -39,7 +40,7 @@ class MemberRef:
 
 
 @dataclass(frozen=True, slots=True)
-class Admission:
+class Admitted:
     credits_left: int | None  # after this job; None: no credit limit
     resets_at: datetime
 
@@ -103,11 +104,11 @@ class QuotaPolicy:
 
     async def admit_all(
         self, session: AsyncSession, claims: Sequence[tuple[MemberRef, int]], now: datetime
-    ) -> list[Admission | RequestRefused]:
+    ) -> list[Admitted | RequestRefused]:
         """Admit each (member, cost) claim in order, or say why not; the caller reserves what was admitted."""
         rows = await MemberRepository(session).lock_all({member.key for member, _ in claims})
         book = await self._book(session, [member for member, _ in claims], rows, now)
-        outcomes: list[Admission | RequestRefused] = []
+        outcomes: list[Admitted | RequestRefused] = []
         for member, cost in claims:
             try:
                 outcomes.append(self._admit(book, member, cost, now))
@@ -115,7 +116,7 @@ class QuotaPolicy:
                 outcomes.append(refusal)
         return outcomes
 
-    def _admit(self, book: _Book, member: MemberRef, cost: int, now: datetime) -> Admission:
+    def _admit(self, book: _Book, member: MemberRef, cost: int, now: datetime) -> Admitted:
         account = book.accounts[member.key]
         row = account.row
         assert row is not None  # admit_all locked (and so created) every member's row
@@ -132,7 +133,7 @@ class QuotaPolicy:
         account.active_jobs += 1
         account.oldest_spend = account.oldest_spend or now
         row.last_submission_at = now
-        return Admission(None if credits_left is None else credits_left - cost, account.next_reset(now))
+        return Admitted(None if credits_left is None else credits_left - cost, account.next_reset(now))
 
     async def standing(self, member: MemberRef) -> Standing:
         now = self.clock.now()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from model.contract import DEFAULT_UPLOAD_LIMIT_BYTES, ClipSpec
 from model.presets import Preset
 
 
@@ -15,11 +17,10 @@ class VideoRequest:
     channel_id: int
     user_id: int
     user_name: str
-    prompt: str | None
-    negative_prompt: str | None = None
-    seed: int | None = None
-    preset_id: str | None = None
-    max_bytes: int = 10 * 1024 * 1024
+    options: Mapping[str, object] = field(default_factory=dict)
+    """The clip options the member gave, by ClipSpec field name (jobs.clip_options checks them);
+    an option left out, or None, takes the preset's default."""
+    max_bytes: int = DEFAULT_UPLOAD_LIMIT_BYTES
     role_ids: frozenset[int] = frozenset()  # for role tiers and the unlimited role
 
 
@@ -29,11 +30,5 @@ class ValidRequest:
 
     request: VideoRequest
     preset: Preset
-    prompt: str
-    negative_prompt: str
-    seed: int
-    frames: int
-    width: int
-    height: int
-    steps: int
+    clip: ClipSpec
     cost: int

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
-from db.models import Job, JobState
+from common.failures import Failure
+from common.states import JobState
+from db.database import Database
+from db.models import Job
+from db.repositories.jobs import JobRepository
+from jobs.records import clip_of, failure_of, video_of
+from model.contract import ClipSpec, VideoFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,33 +22,50 @@ class JobView:
     channel_id: int
     user_id: int
     user_name: str
-    prompt: str
-    negative_prompt: str
-    seed: int
-    preset_id: str
+    clip: ClipSpec
     model_id: str
     licence: str
     licence_url: str
-    frames: int
-    width: int
-    height: int
-    fps: int
-    steps: int
-    guidance: float
     cost: int
     max_bytes: int
     created_at: datetime
-    failure_reason: str | None
-    video_path: str | None
-    poster_path: str | None
-    video_bytes: int | None
+    failure: Failure | None
+    video: VideoFile | None
+    """What the encoder wrote, once rendered: its size can be smaller than the clip's."""
+    poster_key: str | None
     render_seconds: float | None
     encode_seconds: float | None
     message_id: int | None
 
     @classmethod
     def of(cls, job: Job) -> JobView:
-        return cls(**{field.name: getattr(job, field.name) for field in fields(cls)})
+        return cls(
+            id=job.id,
+            state=job.state,
+            guild_id=job.guild_id,
+            channel_id=job.channel_id,
+            user_id=job.user_id,
+            user_name=job.user_name,
+            clip=clip_of(job),
+            model_id=job.model_id,
+            licence=job.licence,
+            licence_url=job.licence_url,
+            cost=job.cost,
+            max_bytes=job.max_bytes,
+            created_at=job.created_at,
+            failure=failure_of(job),
+            video=video_of(job),
+            poster_key=job.poster_key,
+            render_seconds=job.render_seconds,
+            encode_seconds=job.encode_seconds,
+            message_id=job.message_id,
+        )
+
+
+async def load_view(database: Database, job_id: int) -> JobView | None:
+    async with database.transaction() as session:
+        job = await JobRepository(session).get(job_id)
+        return None if job is None else JobView.of(job)
 
 
 @dataclass(frozen=True, slots=True)

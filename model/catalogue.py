@@ -12,8 +12,8 @@ an existing id overrides the fields it names; a table for a new id gives every f
     repo = "someone/Wan2.1-T2V-1.3B-finetune-Diffusers"
     authors = "someone"
 
-The bot and the CLI load it here; the worker process gets the bot's loaded catalogue as a
-snapshot (plain data), so a restarted worker agrees with the bot even if the file changed.
+The bot and the CLI load it here; the worker process gets the presets the bot loaded (a Preset
+pickles as it is), so a restarted worker agrees with the bot even if the file changed.
 Like model.presets, this stays free of torch.
 """
 
@@ -97,16 +97,12 @@ def _preset_from_entry(preset_id: str, entry: object, catalogue: Mapping[str, Pr
     return dataclasses.replace(start, id=preset_id, **values)
 
 
-def _starting_point(
-    preset_id: str, base: object, catalogue: Mapping[str, Preset]
-) -> Preset | None:
+def _starting_point(preset_id: str, base: object, catalogue: Mapping[str, Preset]) -> Preset | None:
     """The preset an entry changes: itself if it exists, else its base, else None (all new)."""
     if base is None:
         return catalogue.get(preset_id)
     if preset_id in catalogue:
-        raise PresetError(
-            preset_id, BASE_FIELD, "only a new preset has a base; override fields directly"
-        )
+        raise PresetError(preset_id, BASE_FIELD, "only a new preset has a base; override fields directly")
     if base == TINY_PRESET_ID:
         raise PresetError(preset_id, BASE_FIELD, "tiny is built in code and cannot be a base")
     if not isinstance(base, str) or base not in catalogue:
@@ -188,33 +184,3 @@ REQUIRED_FIELDS = tuple(
     for field in dataclasses.fields(Preset)
     if field.name in FIELD_PARSERS and field.default is dataclasses.MISSING
 )
-
-
-CatalogueSnapshot = tuple[tuple[tuple[str, object], ...], ...]
-"""A catalogue as plain, hashable, picklable data: one (field, value) tuple per preset, its
-resolutions as ((aspect, (width, height)), ...). What crosses into the worker process."""
-
-
-def snapshot(catalogue: Mapping[str, Preset]) -> CatalogueSnapshot:
-    return tuple(
-        tuple(
-            (field.name, _plain(getattr(preset, field.name)))
-            for field in dataclasses.fields(Preset)
-        )
-        for preset in catalogue.values()
-    )
-
-
-def from_snapshot(data: CatalogueSnapshot) -> Mapping[str, Preset]:
-    presets = []
-    for fields in data:
-        values = dict(fields)
-        resolutions = values["resolutions"]
-        assert isinstance(resolutions, tuple)
-        values["resolutions"] = MappingProxyType(dict(resolutions))
-        presets.append(Preset(**values))  # type: ignore[arg-type]
-    return MappingProxyType({preset.id: preset for preset in presets})
-
-
-def _plain(value: object) -> object:
-    return tuple(value.items()) if isinstance(value, Mapping) else value

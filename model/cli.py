@@ -4,8 +4,9 @@
     python -m model generate "a fox in the snow" --preset tiny --seed 1 -o fox.mp4
 
 `generate` renders with the same pipeline, speed options and encoder the bot's worker uses.
-Options default to the bot's settings in the environment (VIDEO_PRESETS_FILE, VIDEO_OFFLOAD,
-VIDEO_VAE_TILING, VIDEO_CACHE, VIDEO_COMPILE), so both see the same catalogue and set-up.
+Options default to the bot's settings, read like the bot reads them (the environment over .env:
+VIDEO_PRESETS_FILE, VIDEO_MODEL, VIDEO_DEVICE, VIDEO_OFFLOAD, VIDEO_VAE_TILING, VIDEO_CACHE,
+VIDEO_COMPILE), so both see the same catalogue and set-up.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import os
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -21,26 +21,27 @@ from pathlib import Path
 from typing import TypeVar
 
 from model.catalogue import PresetsFileError, load_catalogue
-from model.contract import Credit, RenderSpec
+from model.contract import DEFAULT_UPLOAD_LIMIT_BYTES, Credit, RenderSpec
 from model.presets import DEFAULT_PRESET_ID, Preset, UnknownPresetError, get_preset
 from model.speed import (
+    DEVICE_SETTINGS,
     OFFLOADS,
     SpeedOptions,
     as_settings,
     parse_cache,
+    parse_device,
     parse_offload,
     parse_switch,
 )
+from settings.environment import Environment
 
 T = TypeVar("T")
 
-DEFAULT_MAX_MB = 10.0
-"""Discord's upload limit for bots."""
 PROGRESS_BAR_WIDTH = 30
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(Environment.read()).parse_args(argv)
     try:
         catalogue = load_catalogue(args.presets_file)
     except PresetsFileError as exc:
@@ -60,8 +61,7 @@ def presets_table(presets: Iterable[Preset]) -> str:
     rows = [header, *map(_preset_row, presets)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     )
 
 
@@ -80,44 +80,41 @@ def _preset_row(preset: Preset) -> tuple[str, ...]:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m model", description="Render text-to-video clips locally."
-    )
+def _parser(env: Environment) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m model", description="Render text-to-video clips locally.")
     catalogue = argparse.ArgumentParser(add_help=False)
     catalogue.add_argument(
         "--presets-file",
-        default=os.environ.get("VIDEO_PRESETS_FILE") or None,
+        default=env.raw("VIDEO_PRESETS_FILE") or None,
         help="TOML or JSON file adding or overriding presets (default: $VIDEO_PRESETS_FILE)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("presets", parents=[catalogue], help="list the models on offer")
-    generate = commands.add_parser(
-        "generate", parents=[catalogue], help="render one clip to an MP4 file"
-    )
+    generate = commands.add_parser("generate", parents=[catalogue], help="render one clip to an MP4 file")
     generate.add_argument("prompt")
     generate.add_argument(
-        "--preset", default=DEFAULT_PRESET_ID, help="a preset id (`presets` lists them)"
+        "--preset",
+        default=env.raw("VIDEO_MODEL") or DEFAULT_PRESET_ID,
+        help=f"a preset id (`presets` lists them; default: $VIDEO_MODEL, else {DEFAULT_PRESET_ID})",
     )
-    generate.add_argument(
-        "--seed", type=int, help="default: a random seed, printed with the result"
-    )
+    generate.add_argument("--seed", type=int, help="default: a random seed, printed with the result")
     generate.add_argument("-o", "--output", type=Path, help="default: <preset>-<seed>.mp4")
     generate.add_argument("--aspect", help="16:9, 9:16 or 1:1, as far as the preset offers it")
     generate.add_argument(
-        "--device", default="auto", help="auto (the default: the GPU if there is one), cuda or cpu"
+        "--max-mb",
+        type=float,
+        default=DEFAULT_UPLOAD_LIMIT_BYTES / 2**20,
+        help="largest file to write, in MiB (default: Discord's upload limit for bots)",
     )
-    generate.add_argument(
-        "--max-mb", type=float, default=DEFAULT_MAX_MB, help="largest file to write, in MiB"
-    )
-    _add_speed_options(generate)
+    _add_setting_options(generate, env)
     return parser
 
 
-def _add_speed_options(parser: argparse.ArgumentParser) -> None:
-    defaults = as_settings(SpeedOptions())
-    group = parser.add_argument_group("speed and memory (see the README)")
+def _add_setting_options(parser: argparse.ArgumentParser, env: Environment) -> None:
+    defaults = {"VIDEO_DEVICE": "auto", **as_settings(SpeedOptions())}
+    group = parser.add_argument_group("device, speed and memory (see the README)")
     options: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
+        ("--device", "VIDEO_DEVICE", parse_device, ", ".join(DEVICE_SETTINGS)),
         ("--offload", "VIDEO_OFFLOAD", parse_offload, ", ".join(OFFLOADS)),
         ("--vae-tiling", "VIDEO_VAE_TILING", parse_switch, "on or off"),
         ("--cache", "VIDEO_CACHE", parse_cache, "off or first-block[:threshold]"),
@@ -128,7 +125,7 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             flag,
             type=_argument_type(parse),
-            default=os.environ.get(setting) or defaults[setting],
+            default=env.raw(setting) or defaults[setting],
             help=f"{choices} (default: ${setting}, else {defaults[setting]})",
         )
 
@@ -144,9 +141,7 @@ def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
 
 
 def _speed(args: argparse.Namespace) -> SpeedOptions:
-    return SpeedOptions(
-        offload=args.offload, vae_tiling=args.vae_tiling, cache=args.cache, compile=args.compile
-    )
+    return SpeedOptions(offload=args.offload, vae_tiling=args.vae_tiling, cache=args.cache, compile=args.compile)
 
 
 def _generate(preset: Preset, args: argparse.Namespace) -> int:
@@ -164,10 +159,10 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
         pick_dtype,
         render,
     )
-    from model.worker import encode_clip
+    from model.worker.runtime import encode_clip
 
     spec = _spec(preset, args, aspect)
-    output: Path = args.output or Path(f"{preset.id}-{spec.seed}.mp4")
+    output: Path = args.output or Path(f"{preset.id}-{spec.clip.seed}.mp4")
     # The pipeline's own lines (a first download's progress, skipped options) go to stderr.
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -176,44 +171,25 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
         pipe = load_pipeline(preset, device, pick_dtype(device), _speed(args))
     except (DeviceError, WeightsUnavailableError) as exc:
         return _fail(str(exc))
-    frames = render(pipe, preset, spec, on_step=_show_progress, should_stop=lambda: False)
+    frames = render(pipe, preset, spec.clip, on_step=_show_progress, should_stop=lambda: False)
     try:
         video = encode_clip(frames, spec, output)
     except EncodeError as exc:
         return _fail(f"could not encode the video: {exc}", status=1)
     print(
         f"wrote {video.path} ({video.bytes / 1024:.0f} KiB, {video.frames} frames "
-        f"{video.width}x{video.height} at {video.fps} fps, seed {spec.seed})"
+        f"{video.width}x{video.height} at {video.fps} fps, seed {spec.clip.seed})"
     )
     return 0
 
 
 def _spec(preset: Preset, args: argparse.Namespace, aspect: str) -> RenderSpec:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    width, height = preset.resolutions[aspect]
-    credit = Credit(
-        requester_name=_local_user(),
-        requester_id=0,
-        preset_id=preset.id,
-        model_id=preset.repo,
-        licence=preset.licence,
-        seed=seed,
-        job_id=0,
-    )
     return RenderSpec(
         job_id=0,
-        preset_id=preset.id,
-        prompt=args.prompt,
-        negative_prompt="",
-        seed=seed,
-        frames=preset.default_frames,
-        width=width,
-        height=height,
-        fps=preset.fps,
-        steps=preset.default_steps,
-        guidance=preset.guidance,
+        clip=preset.default_clip(args.prompt, seed=seed, aspect=aspect),
         max_bytes=int(args.max_mb * 2**20),
-        credit=credit,
+        credit=Credit(requester_name=_local_user(), requester_id=0, model_id=preset.repo, licence=preset.licence),
     )
 
 

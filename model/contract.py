@@ -1,34 +1,29 @@
 """The plain-data contract between the job domain and an inference backend.
 
-Everything here crosses a process boundary (and, later, Redis), so it is frozen
-dataclasses of str/int/float only, and this module imports nothing heavy:
-`jobs` depends on it without pulling in torch.
+Everything here crosses a process boundary (and, later, Redis), so it is frozen dataclasses of
+plain values only, and this module imports nothing heavy: `jobs` depends on it without pulling in
+torch. ClipSpec is the one list of render parameters: the job row stores it column by column
+(same names), the Discord command fills it, the pipeline reads it.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol
+from typing import Protocol
+
+from common.failures import Failure
+
+DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 2**20
+"""Discord's upload limit for bots in a server without boosts (each interaction says its own)."""
+MEDIA_FOLDER = "media"
+"""Where rendered files live under DATA_DIR; their keys start with it ("media/12.mp4")."""
 
 
 @dataclass(frozen=True, slots=True)
-class Credit:
-    """Who and what made a clip; written into the MP4's metadata."""
+class ClipSpec:
+    """One clip, fully resolved: no default is left to the worker, so a restart renders the same clip."""
 
-    requester_name: str
-    requester_id: int
-    preset_id: str
-    model_id: str
-    licence: str
-    seed: int
-    job_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class RenderSpec:
-    """One clip to render, fully resolved (no defaults left to the worker)."""
-
-    job_id: int
     preset_id: str
     prompt: str
     negative_prompt: str
@@ -39,19 +34,51 @@ class RenderSpec:
     fps: int
     steps: int
     guidance: float
+
+    @property
+    def work(self) -> int:
+        """Frames × pixels × steps: what the clip asks of the GPU, for pricing."""
+        return self.frames * self.width * self.height * self.steps
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Who and what made a clip, beyond its spec; written into the MP4's metadata."""
+
+    requester_name: str
+    requester_id: int
+    model_id: str
+    licence: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSpec:
+    """A job as a backend sees it."""
+
+    job_id: int
+    clip: ClipSpec
     max_bytes: int
+    """The encoded file must fit this (the channel's upload limit)."""
     credit: Credit
 
 
 @dataclass(frozen=True, slots=True)
-class RenderResult:
-    video_path: str
-    poster_path: str
-    video_bytes: int
+class VideoFile:
+    """What the encoder actually wrote: after a downscale to fit the upload limit, smaller than the clip asked."""
+
+    key: str
+    """Relative to DATA_DIR ("media/12.mp4"): any process that shares DATA_DIR can find it."""
+    bytes: int
     width: int
     height: int
     frames: int
     fps: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    video: VideoFile
+    poster_key: str
     render_seconds: float
     encode_seconds: float
 
@@ -78,8 +105,7 @@ class Done:
 @dataclass(frozen=True, slots=True)
 class Failed:
     job_id: int
-    reason: str
-    cancelled: bool = False
+    failure: Failure
 
 
 RenderEvent = Started | Progress | Done | Failed

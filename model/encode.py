@@ -135,9 +135,7 @@ class _Settings:
     crf: int | None
 
 
-def encode_mp4(
-    frames: Frames, *, fps: int, path: Path, max_bytes: int, metadata: Mapping[str, str]
-) -> EncodedVideo:
+def encode_mp4(frames: Frames, *, fps: int, path: Path, max_bytes: int, metadata: Mapping[str, str]) -> EncodedVideo:
     """Encode (T, H, W, 3) RGB frames into an MP4 at ``path`` of at most ``max_bytes`` bytes.
 
     ``frames`` is uint8, or float in [0, 1] as diffusers returns it (clipped, converted once).
@@ -187,9 +185,7 @@ def write_poster(frames: Frames, path: Path) -> Path:
     encoder.time_base = Fraction(1, 1)
     # Pinning the quantiser is PyAV's way to say -q:v (it cannot set a frame's quality).
     encoder.qmin = encoder.qmax = POSTER_QUANTISER
-    frame = av.VideoFrame.from_numpy_buffer(rgb).reformat(
-        format="yuvj420p", dst_color_range=ColorRange.JPEG
-    )
+    frame = av.VideoFrame.from_numpy_buffer(rgb).reformat(format="yuvj420p", dst_color_range=ColorRange.JPEG)
     jpeg = b"".join(bytes(packet) for packet in [*encoder.encode(frame), *encoder.encode(None)])
     part = _part_path(path)
     try:
@@ -222,7 +218,7 @@ def _as_uint8(frames: Frames) -> npt.NDArray[np.uint8]:
     pixels = np.empty(frames.shape, dtype=np.uint8)
     # One frame-sized float32 scratch instead of whole-clip temporaries (a clip is ~400 MB).
     scratch = np.empty(frames.shape[1:], dtype=np.float32)
-    for source, target in zip(frames, pixels):
+    for source, target in zip(frames, pixels, strict=True):
         np.multiply(source, 255.0, out=scratch, casting="same_kind")
         # fmax/fmin rather than clip: they also turn NaN (an fp16 VAE overflow) into black.
         np.fmax(scratch, 0.0, out=scratch)
@@ -248,10 +244,7 @@ def _even_sized(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
 
 
 def _container_bytes(frames: int, metadata: Mapping[str, str]) -> int:
-    tags = sum(
-        len(key.encode()) + len(value.encode()) + CONTAINER_BYTES_PER_TAG
-        for key, value in metadata.items()
-    )
+    tags = sum(len(key.encode()) + len(value.encode()) + CONTAINER_BYTES_PER_TAG for key, value in metadata.items())
     return CONTAINER_BYTES + CONTAINER_BYTES_PER_FRAME * frames + tags
 
 
@@ -282,8 +275,7 @@ def _next_settings(last: _Settings, size: int, max_bytes: int) -> _Settings:
         width, height = _scaled(width, height, area=1 / max(2.0, overshoot))
     if maxrate < MIN_BITRATE or min(width, height) < MIN_SIDE:
         raise EncodeError(
-            f"cannot fit the clip into {max_bytes:,} bytes: at {last.width}x{last.height} "
-            f"it still takes {size:,}"
+            f"cannot fit the clip into {max_bytes:,} bytes: at {last.width}x{last.height} it still takes {size:,}"
         )
     return _Settings(width=width, height=height, maxrate=maxrate, crf=None)
 
@@ -358,9 +350,7 @@ def _x264_options(settings: _Settings) -> dict[str, str]:
     return options
 
 
-def _packets(
-    stream: VideoStream, pixels: npt.NDArray[np.uint8], settings: _Settings
-) -> Iterator[av.Packet]:
+def _packets(stream: VideoStream, pixels: npt.NDArray[np.uint8], settings: _Settings) -> Iterator[av.Packet]:
     reformatter = VideoReformatter()  # reused so swscale's context is built once
     for index, rgb in enumerate(pixels):
         yuv = reformatter.reformat(

@@ -22,17 +22,10 @@ from dataclasses import dataclass, field
 from multiprocessing.context import SpawnProcess
 from typing import TYPE_CHECKING
 
+from common.failures import Failure, FailureCode
 from model.contract import Done, Failed, RenderEvent, RenderSpec, Started
-from model.worker import (
-    Cancel,
-    LoadFailed,
-    Ready,
-    Request,
-    Shutdown,
-    WorkerConfig,
-    WorkerMessage,
-    serve,
-)
+from model.worker.process import serve
+from model.worker.protocol import Cancel, LoadFailed, Ready, Request, Shutdown, WorkerConfig, WorkerMessage
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue
@@ -40,14 +33,12 @@ if TYPE_CHECKING:
 __all__ = ["BackendFullError", "LocalWorkerBackend", "WorkerConfig", "WorkerStartError"]
 """WorkerConfig too: what the bot's composition root needs, from the one module it may import."""
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 5.0
 """How long a worker may take to finish its encodes and exit before it is killed."""
 POLL_SECONDS = 0.2
 """How often the reader thread checks that the worker is alive while no message arrives."""
-SHUT_DOWN_REASON = "the render worker was shut down"
-STALLED_REASON = "the render stopped responding"
 RESTART_DELAYS_SECONDS = (1.0, 5.0, 30.0, 60.0)
 """Waits before each new try at a worker that failed to restart; the last one repeats."""
 
@@ -124,7 +115,7 @@ class LocalWorkerBackend:
         self._watchdog: asyncio.Task[None] | None = None
         self._worker: _Incarnation | None = None
         self._restarts: set[asyncio.Task[None]] = set()
-        self._unavailable: str | None = None
+        self._unavailable: Failure | None = None
         """Why no worker serves now (a restart failed; another try is due); jobs submitted
         meanwhile fail with it at once."""
         self._closing = False
@@ -139,7 +130,7 @@ class LocalWorkerBackend:
         return self._worker is not None and self._worker.process.is_alive()
 
     @property
-    def unavailable_reason(self) -> str | None:
+    def unavailable(self) -> Failure | None:
         """Why submitted jobs fail at once (no worker could restart yet); None while one serves."""
         return self._unavailable
 
@@ -159,14 +150,12 @@ class LocalWorkerBackend:
     async def submit(self, spec: RenderSpec) -> None:
         if self._worker is None or self._closing:
             raise RuntimeError("submit() needs a started backend that is not closing")
-        if spec.preset_id not in self.serves:
-            raise ValueError(f"this backend serves {sorted(self.serves)}, not {spec.preset_id!r}")
+        if spec.clip.preset_id not in self.serves:
+            raise ValueError(f"this backend serves {sorted(self.serves)}, not {spec.clip.preset_id!r}")
         if spec.job_id in self._held:
             raise ValueError(f"job {spec.job_id} is already submitted")
         if len(self._held) >= self.capacity:
-            raise BackendFullError(
-                f"{len(self._held)} jobs outstanding; capacity is {self.capacity}"
-            )
+            raise BackendFullError(f"{len(self._held)} jobs outstanding; capacity is {self.capacity}")
         self._held.add(spec.job_id)
         if self._unavailable is not None:
             self._fail(spec.job_id, self._unavailable)
@@ -193,7 +182,7 @@ class LocalWorkerBackend:
         if self._worker is not None:
             await self._stop(self._worker)
         await asyncio.gather(*self._restarts)
-        self._fail_all(SHUT_DOWN_REASON)
+        self._fail_all(Failure(FailureCode.WORKER_SHUT_DOWN))
         self._events.put_nowait(None)
 
     def _spawn_process(self) -> _Incarnation:
@@ -214,9 +203,7 @@ class LocalWorkerBackend:
         )
         worker.reader.start()
         self._worker = worker
-        logger.info(
-            "started render worker pid %s for %s", process.pid, ", ".join(self.config.preset_ids)
-        )
+        log.info("started render worker pid %s for %s", process.pid, ", ".join(self.config.preset_ids))
         return worker
 
     def _read(self, worker: _Incarnation, loop: asyncio.AbstractEventLoop) -> None:
@@ -225,9 +212,7 @@ class LocalWorkerBackend:
             self._forward_messages(worker, loop)
         except Exception:
             # A worker we cannot hear is as good as dead: end it; its jobs fail and it is replaced.
-            logger.exception(
-                "lost contact with render worker pid %s; killing it", worker.process.pid
-            )
+            log.exception("lost contact with render worker pid %s; killing it", worker.process.pid)
             worker.process.kill()
             worker.process.join()
         loop.call_soon_threadsafe(self._on_exit, worker, worker.process.exitcode)
@@ -237,9 +222,7 @@ class LocalWorkerBackend:
             # Checked before reading, so whatever the worker wrote before dying is still read.
             alive = worker.process.is_alive()
             try:
-                message = (
-                    worker.events.get(timeout=POLL_SECONDS) if alive else worker.events.get_nowait()
-                )
+                message = worker.events.get(timeout=POLL_SECONDS) if alive else worker.events.get_nowait()
             except queue.Empty:
                 if alive:
                     continue
@@ -270,15 +253,15 @@ class LocalWorkerBackend:
             return
         if self._closing or not worker.serving or worker is not self._worker:
             return
-        crashed = f"the render worker stopped unexpectedly (exit code {exitcode})"
-        logger.error(
+        crashed = Failure(FailureCode.WORKER_CRASHED, {} if exitcode is None else {"exit_code": exitcode})
+        log.error(
             "render worker pid %s stopped unexpectedly (exit code %s); restarting",
             worker.process.pid,
             exitcode,
         )
         # Only the jobs it had started are lost; those waiting behind them go to the new worker.
         for job_id in sorted(self._last_heard):
-            self._fail(job_id, STALLED_REASON if job_id in worker.stalled else crashed)
+            self._fail(job_id, Failure(FailureCode.WORKER_STALLED) if job_id in worker.stalled else crashed)
         # Spawned right here, so no job submitted from now on goes to the dead worker's queue.
         restart = asyncio.create_task(self._restart(dead=worker, fresh=self._spawn()))
         self._restarts.add(restart)
@@ -295,8 +278,8 @@ class LocalWorkerBackend:
                 if self._closing:
                     return
                 delay = self.restart_delays[min(attempt, len(self.restart_delays) - 1)]
-                self._unavailable = f"the render worker could not restart: {exc.reason}"
-                logger.error("%s; trying again in %g s", self._unavailable, delay)
+                self._unavailable = Failure(FailureCode.WORKER_UNAVAILABLE, {"error": exc.reason})
+                log.error("the render worker could not restart: %s; trying again in %g s", exc.reason, delay)
                 self._fail_all(self._unavailable)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closed.wait(), delay)
@@ -305,7 +288,7 @@ class LocalWorkerBackend:
                 fresh = self._spawn()
             else:
                 if self._unavailable is not None:
-                    logger.info("the render worker is back after %d failed restarts", attempt)
+                    log.info("the render worker is back after %d failed restarts", attempt)
                 self._unavailable = None
                 return
 
@@ -326,11 +309,9 @@ class LocalWorkerBackend:
             if worker is None or worker.stalled or not worker.process.is_alive():
                 continue
             now = loop.time()
-            stalled = frozenset(
-                job_id for job_id, heard in self._last_heard.items() if now - heard > timeout
-            )
+            stalled = frozenset(job_id for job_id, heard in self._last_heard.items() if now - heard > timeout)
             if stalled:
-                logger.error(
+                log.error(
                     "job %s sent nothing for %g s; killing render worker pid %s",
                     ", ".join(map(str, sorted(stalled))),
                     timeout,
@@ -344,7 +325,7 @@ class LocalWorkerBackend:
             worker.requests.put(Shutdown())
             await asyncio.to_thread(worker.process.join, STOP_GRACE_SECONDS)
         if worker.process.is_alive():
-            logger.warning(
+            log.warning(
                 "render worker pid %s did not stop in %s s; killing it",
                 worker.process.pid,
                 STOP_GRACE_SECONDS,
@@ -364,13 +345,13 @@ class LocalWorkerBackend:
         worker.requests.cancel_join_thread()
         worker.requests.close()
 
-    def _fail_all(self, reason: str) -> None:
+    def _fail_all(self, failure: Failure) -> None:
         for job_id in sorted(self._held):
-            self._fail(job_id, reason)
+            self._fail(job_id, failure)
 
-    def _fail(self, job_id: int, reason: str) -> None:
+    def _fail(self, job_id: int, failure: Failure) -> None:
         self._forget(job_id)
-        self._events.put_nowait(Failed(job_id, reason))
+        self._events.put_nowait(Failed(job_id, failure))
 
     def _forget(self, job_id: int) -> None:
         self._held.discard(job_id)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import diffusers
 import numpy as np
@@ -23,15 +23,12 @@ from diffusers import DiffusionPipeline, FirstBlockCacheConfig
 from huggingface_hub import HfApi, constants, is_offline_mode, try_to_load_from_cache
 from huggingface_hub.file_download import repo_folder_name
 
-from model.contract import RenderSpec
+from model.contract import ClipSpec
 from model.presets import TINY_PRESET_ID, Preset
-from model.speed import SpeedOptions
+from model.speed import DEVICE_SETTINGS, DeviceSetting, SpeedOptions
 from model.tiny import build_tiny_pipeline
 
 logger = logging.getLogger(__name__)
-
-DeviceSetting = Literal["auto", "cuda", "cpu"]
-DEVICE_SETTINGS: tuple[DeviceSetting, ...] = ("auto", "cuda", "cpu")
 
 DOWNLOAD_REPORT_SECONDS = 10.0
 
@@ -108,9 +105,7 @@ def load_pipeline(
 
     # 2. Scheduler settings the repo's config does not carry.
     if preset.flow_shift is not None:
-        pipe.scheduler = type(pipe.scheduler).from_config(
-            pipe.scheduler.config, flow_shift=preset.flow_shift
-        )
+        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, flow_shift=preset.flow_shift)
 
     # 3. Placement: the whole pipeline on the device, or weights waiting in CPU memory until used
     #    (the dtype was set as the weights were loaded).
@@ -179,11 +174,7 @@ def _download_bytes(repo: str) -> int | None:
     except Exception:  # rate-limited, gated, unreachable: the size is only a courtesy
         return None
     # diffusers fetches each component's folder; top-level files are single-file checkpoints.
-    return sum(
-        file.size or 0
-        for file in files
-        if "/" in file.rfilename and file.rfilename.endswith(".safetensors")
-    )
+    return sum(file.size or 0 for file in files if "/" in file.rfilename and file.rfilename.endswith(".safetensors"))
 
 
 @contextmanager
@@ -266,48 +257,45 @@ def _compile_transformer_blocks(transformer: torch.nn.Module) -> None:
 def render(
     pipe: DiffusionPipeline,
     preset: Preset,
-    spec: RenderSpec,
+    clip: ClipSpec,
     *,
     on_step: OnStep,
     should_stop: Callable[[], bool],
 ) -> npt.NDArray[np.float32]:
-    """Render spec into (frames, height, width, 3) RGB floats in [0, 1].
+    """Render clip into (frames, height, width, 3) RGB floats in [0, 1].
 
     Raises RenderInterrupted when should_stop() turned true: checked after every denoising step.
     """
     # 1. Refuse what the model would silently round (diffusers warns and adjusts frames and sizes).
-    check_spec(preset, spec)
+    check_clip(preset, clip)
 
     # 2. Seed a generator where the pipeline computes: same seed, same clip.
-    generator = torch.Generator(device=execution_device(pipe)).manual_seed(spec.seed)
+    generator = torch.Generator(device=execution_device(pipe)).manual_seed(clip.seed)
 
-    # 3. After each step: report progress, and stop when asked. diffusers pipelines skip every
-    #    remaining step once `_interrupt` is set (then decode what they have, which we drop).
+    # 3. After each step: report progress, and stop when asked. Raising here leaves the pipeline at
+    #    once; diffusers' own `_interrupt` would still decode the whole clip with the VAE first.
     started = time.monotonic()
-    stopped_after: int | None = None
 
     def step_ended(
         pipeline: DiffusionPipeline, step: int, timestep: torch.Tensor, tensors: dict[str, Any]
     ) -> dict[str, Any]:
-        nonlocal stopped_after
-        on_step(step + 1, spec.steps, time.monotonic() - started)
+        on_step(step + 1, clip.steps, time.monotonic() - started)
         if should_stop():
-            pipeline._interrupt = True
-            stopped_after = step + 1
+            raise RenderInterrupted(f"stopped after step {step + 1} of {clip.steps}")
         return {}  # we change no tensors
 
     # 4. Denoise and decode. diffusers resets cache hooks and re-offloads models only at the end
-    #    of a call that succeeds: after a failure (or a KeyboardInterrupt) we do it, or the next
-    #    job meets the stale cache state (wrong shapes) and a model left on the GPU.
+    #    of a call that succeeds: after a failure, a cancel (or a KeyboardInterrupt) we do it, or
+    #    the next job meets the stale cache state (wrong shapes) and a model left on the GPU.
     try:
         output = pipe(
-            prompt=spec.prompt,
-            negative_prompt=spec.negative_prompt,
-            height=spec.height,
-            width=spec.width,
-            num_frames=spec.frames,
-            num_inference_steps=spec.steps,
-            guidance_scale=spec.guidance,
+            prompt=clip.prompt,
+            negative_prompt=clip.negative_prompt,
+            height=clip.height,
+            width=clip.width,
+            num_frames=clip.frames,
+            num_inference_steps=clip.steps,
+            guidance_scale=clip.guidance,
             generator=generator,
             output_type="np",
             callback_on_step_end=step_ended,
@@ -315,10 +303,6 @@ def render(
     except BaseException:
         _free_model_hooks(pipe)
         raise
-    if stopped_after is not None:
-        raise RenderInterrupted(
-            f"job {spec.job_id} stopped after step {stopped_after} of {spec.steps}"
-        )
 
     # 5. One clip per prompt: (T, H, W, 3).
     frames: npt.NDArray[np.float32] = output.frames[0]
@@ -333,16 +317,14 @@ def _free_model_hooks(pipe: DiffusionPipeline) -> None:
         logger.exception("could not reset the pipeline's hooks after a failed render")
 
 
-def check_spec(preset: Preset, spec: RenderSpec) -> None:
-    if not preset.accepts_frames(spec.frames):
+def check_clip(preset: Preset, clip: ClipSpec) -> None:
+    if not preset.accepts_frames(clip.frames):
         raise InvalidSpecError(
-            f"{preset.id} renders {preset.frame_step}k+1 frames up to {preset.max_frames}, "
-            f"not {spec.frames}"
+            f"{preset.id} renders {preset.frame_step}k+1 frames up to {preset.max_frames}, not {clip.frames}"
         )
-    if spec.width % preset.size_step or spec.height % preset.size_step:
+    if clip.width % preset.size_step or clip.height % preset.size_step:
         raise InvalidSpecError(
-            f"{preset.id} needs width and height in multiples of {preset.size_step}, "
-            f"not {spec.width}x{spec.height}"
+            f"{preset.id} needs width and height in multiples of {preset.size_step}, not {clip.width}x{clip.height}"
         )
-    if spec.steps < 1:
-        raise InvalidSpecError(f"steps must be at least 1, not {spec.steps}")
+    if clip.steps < 1:
+        raise InvalidSpecError(f"steps must be at least 1, not {clip.steps}")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from types import MappingProxyType
+from typing import Any
+
+from model.contract import ClipSpec
 
 Size = tuple[int, int]
 """(width, height) in pixels."""
@@ -107,8 +110,31 @@ class Preset:
     def default_seconds(self) -> float:
         return self.default_frames / self.fps
 
+    def default_clip(
+        self, prompt: str = "", *, negative_prompt: str = "", seed: int = 0, aspect: str | None = None
+    ) -> ClipSpec:
+        """The clip this preset renders when nothing else is asked: the one way to build it."""
+        width, height = self.resolutions[aspect or self.default_aspect]
+        return ClipSpec(
+            preset_id=self.id,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            seed=seed,
+            frames=self.default_frames,
+            width=width,
+            height=height,
+            fps=self.fps,
+            steps=self.default_steps,
+            guidance=self.guidance,
+        )
+
     def accepts_frames(self, frames: int) -> bool:
         return 1 <= frames <= self.max_frames and (frames - 1) % self.frame_step == 0
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # A MappingProxyType does not pickle; a preset crosses into the worker process as it is.
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        return _rebuilt, ({**values, "resolutions": dict(self.resolutions)},)
 
     def _refuse(self, field: str, problem: str) -> PresetError:
         return PresetError(self.id, field, problem)
@@ -143,30 +169,22 @@ class Preset:
     def _check_resolutions(self) -> None:
         for aspect, (width, height) in self.resolutions.items():
             if aspect not in ASPECTS:
-                raise self._refuse(
-                    "resolutions", f"unknown aspect {aspect!r} (use {', '.join(ASPECTS)})"
-                )
+                raise self._refuse("resolutions", f"unknown aspect {aspect!r} (use {', '.join(ASPECTS)})")
             if width < 1 or height < 1:
-                raise self._refuse(
-                    "resolutions", f"{aspect} is {width}x{height}; both must be at least 1"
-                )
+                raise self._refuse("resolutions", f"{aspect} is {width}x{height}; both must be at least 1")
             if width % self.size_step or height % self.size_step:
                 raise self._refuse(
                     "resolutions",
                     f"{width}x{height} is not a multiple of {self.size_step} (size_step)",
                 )
         if self.default_aspect not in self.resolutions:
-            raise self._refuse(
-                "default_aspect", f"default aspect {self.default_aspect} has no resolution"
-            )
+            raise self._refuse("default_aspect", f"default aspect {self.default_aspect} has no resolution")
 
     def _check_frames(self) -> None:
         for field in ("default_frames", "max_frames"):
             frames = getattr(self, field)
             if (frames - 1) % self.frame_step:
-                raise self._refuse(
-                    field, f"{frames} frames is not {self.frame_step}k+1 (frame_step)"
-                )
+                raise self._refuse(field, f"{frames} frames is not {self.frame_step}k+1 (frame_step)")
         if not 1 <= self.default_frames <= self.max_frames:
             raise self._refuse(
                 "default_frames",
@@ -273,6 +291,11 @@ _CATALOGUE = (
         size_step=16,
     ),
 )
+
+
+def _rebuilt(values: dict[str, Any]) -> Preset:
+    return Preset(**{**values, "resolutions": MappingProxyType(values["resolutions"])})
+
 
 PRESETS: Mapping[str, Preset] = MappingProxyType({preset.id: preset for preset in _CATALOGUE})
 

@@ -1,4 +1,4 @@
-"""Speed and memory options for loading a pipeline, as plain data.
+"""Where and how the worker loads its pipeline (device, speed and memory options), as plain data.
 
 They travel from the bot's settings (or the CLI's flags) to the worker process, so this module
 stays free of torch: model.pipeline applies them. The parsers raise ValueError with a message
@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
+
+Choice = TypeVar("Choice", bound=str)
+
+DeviceSetting = Literal["auto", "cuda", "cpu"]
+DEVICE_SETTINGS: tuple[DeviceSetting, ...] = get_args(DeviceSetting)
+"""auto takes the CUDA GPU when there is one; cuda insists on it; cpu forces a (slow) CPU render."""
 
 Offload = Literal["none", "model", "group", "sequential"]
 OFFLOADS: tuple[Offload, ...] = get_args(Offload)
@@ -19,9 +25,7 @@ DEFAULT_CACHE_THRESHOLD = 0.05
 """diffusers' own default for FirstBlockCache: a clear speed-up with little visible change."""
 OFF = "off"
 
-_SWITCHES = dict.fromkeys(("on", "true", "yes", "1"), True) | dict.fromkeys(
-    (OFF, "false", "no", "0"), False
-)
+_SWITCHES = dict.fromkeys(("on", "true", "yes", "1"), True) | dict.fromkeys((OFF, "false", "no", "0"), False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +60,18 @@ class SpeedOptions:
 
 
 def parse_offload(raw: str) -> Offload:
-    for offload in OFFLOADS:
-        if raw.lower() == offload:
-            return offload
-    raise ValueError(f"must be one of {', '.join(OFFLOADS)}; got {raw!r}")
+    return _one_of(OFFLOADS, raw)
+
+
+def parse_device(raw: str) -> DeviceSetting:
+    return _one_of(DEVICE_SETTINGS, raw)
+
+
+def _one_of(choices: tuple[Choice, ...], raw: str) -> Choice:
+    for choice in choices:
+        if raw.lower() == choice:
+            return choice
+    raise ValueError(f"must be one of {', '.join(choices)}; got {raw!r}")
 
 
 def parse_switch(raw: str) -> bool:

@@ -47,16 +47,12 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     """
     symbols = list(string.ascii_lowercase + string.digits)
     vocab_list = [PAD, EOS, UNK, *symbols, *(f"##{s}" for s in symbols), *string.punctuation]
-    tokenizer = Tokenizer(
-        models.WordPiece(vocab={t: i for i, t in enumerate(vocab_list)}, unk_token=UNK)
-    )
+    tokenizer = Tokenizer(models.WordPiece(vocab={t: i for i, t in enumerate(vocab_list)}, unk_token=UNK))
     tokenizer.normalizer = normalizers.Sequence(
         [normalizers.NFKD(), normalizers.StripAccents(), normalizers.Lowercase()]
     )
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"$A {EOS}", special_tokens=[(EOS, 1)]
-    )
+    tokenizer.post_processor = processors.TemplateProcessing(single=f"$A {EOS}", special_tokens=[(EOS, 1)])
     return PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
         pad_token=PAD,

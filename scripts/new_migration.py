@@ -1,6 +1,6 @@
 """Write a new Alembic revision by comparing db/models.py with the schema at head.
 
-    python scripts/new_migration.py "add quota tables"
+python scripts/new_migration.py "add quota tables"
 """
 
 from __future__ import annotations

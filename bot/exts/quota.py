@@ -1,7 +1,7 @@
 """/quota: a member's own credits (`me`), and the server's quota settings for moderators.
 
 Discord hides commands per top-level command only, so /quota stays visible to members for
-`/quota me`; its moderator subcommands are refused in their handlers to anyone else.
+`/quota me`; its moderator subcommands each carry the moderator check, which refuses anyone else.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.members import is_moderator, role_ids
+from bot.checks import moderator_only
+from bot.errors import ERROR_MESSAGE
+from bot.members import role_ids
 from bot.messages import ENGLISH, plural, text
-from bot.moderating import answer_unexpected, moderate, reply
-from jobs.quota import WindowKind
+from bot.moderating import moderate, reply
+from common.states import WindowKind
 from jobs.quota import MAX_CREDITS, QuotaWindow
 from jobs.quota_policy import MemberRef, Standing
 
@@ -27,18 +29,15 @@ Grant = app_commands.Range[int, 1, MAX_CREDITS]
 
 
 class Quota(commands.Cog):
-    quota = app_commands.Group(name="quota", description=ENGLISH["command.quota"], guild_only=True)
+    quota = app_commands.Group(
+        name="quota", description=ENGLISH["command.quota"], guild_only=True, extras={ERROR_MESSAGE: "mod.error"}
+    )
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
 
-    async def cog_app_command_error(
-        self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
-    ) -> None:
-        await answer_unexpected(interaction, error)
-
     async def _standing(self, guild_id: int, member: discord.Member | discord.User) -> Standing:
-        return await self.bot.video_service.quota.standing(MemberRef(guild_id, member.id, role_ids(member)))
+        return await self.bot.admission.quota.standing(MemberRef(guild_id, member.id, role_ids(member)))
 
     @quota.command(name="me", description=ENGLISH["command.quota.me"])
     async def me(self, interaction: discord.Interaction[VideoBot]) -> None:
@@ -47,7 +46,7 @@ class Quota(commands.Cog):
             await reply(interaction, text("guild_only", locale))
             return
         standing = await self._standing(interaction.guild_id, interaction.user)
-        cost = self.bot.video_service.default_clip_cost()
+        cost = self.bot.admission.default_clip_cost()
         lines = [
             text(
                 "quota.me",
@@ -64,12 +63,11 @@ class Quota(commands.Cog):
         await reply(interaction, "\n".join(lines))
 
     @quota.command(name="show", description=ENGLISH["command.quota.show"])
+    @moderator_only()
     @app_commands.describe(member=ENGLISH["option.member"])
     async def show(self, interaction: discord.Interaction[VideoBot], member: discord.Member) -> None:
         locale = str(interaction.locale)
-        if interaction.guild_id is None or not await is_moderator(interaction):
-            await reply(interaction, text("mod.denied", locale))
-            return
+        assert interaction.guild_id is not None  # the moderator check passed
         standing = await self._standing(interaction.guild_id, member)
         ban = text("quota.banned", locale) if standing.banned else text("quota.not_banned", locale)
         if standing.banned and standing.ban_reason:
@@ -88,11 +86,13 @@ class Quota(commands.Cog):
         await reply(interaction, content)
 
     @quota.command(name="set-default", description=ENGLISH["command.quota.set_default"])
+    @moderator_only()
     @app_commands.describe(credits=ENGLISH["option.credits"])
     async def set_default(self, interaction: discord.Interaction[VideoBot], credits: Credits) -> None:
         await moderate(interaction, lambda moderator: self.bot.moderation.set_default(moderator, credits))
 
     @quota.command(name="set-role", description=ENGLISH["command.quota.set_role"])
+    @moderator_only()
     @app_commands.describe(
         role=ENGLISH["option.role"], credits=ENGLISH["option.credits"], unlimited=ENGLISH["option.unlimited"]
     )
@@ -109,6 +109,7 @@ class Quota(commands.Cog):
         )
 
     @quota.command(name="set-member", description=ENGLISH["command.quota.set_member"])
+    @moderator_only()
     @app_commands.describe(member=ENGLISH["option.member"], credits=ENGLISH["option.credits"])
     async def set_member(
         self, interaction: discord.Interaction[VideoBot], member: discord.Member, credits: Credits | None = None
@@ -116,18 +117,19 @@ class Quota(commands.Cog):
         await moderate(interaction, lambda moderator: self.bot.moderation.set_member(moderator, member.id, credits))
 
     @quota.command(name="grant", description=ENGLISH["command.quota.grant"])
+    @moderator_only()
     @app_commands.describe(member=ENGLISH["option.member"], credits=ENGLISH["option.grant_credits"])
-    async def grant(
-        self, interaction: discord.Interaction[VideoBot], member: discord.Member, credits: Grant
-    ) -> None:
+    async def grant(self, interaction: discord.Interaction[VideoBot], member: discord.Member, credits: Grant) -> None:
         await moderate(interaction, lambda moderator: self.bot.moderation.grant(moderator, member.id, credits))
 
     @quota.command(name="reset", description=ENGLISH["command.quota.reset"])
+    @moderator_only()
     @app_commands.describe(member=ENGLISH["option.member"])
     async def reset(self, interaction: discord.Interaction[VideoBot], member: discord.Member) -> None:
         await moderate(interaction, lambda moderator: self.bot.moderation.reset(moderator, member.id))
 
     @quota.command(name="window", description=ENGLISH["command.quota.window"])
+    @moderator_only()
     @app_commands.describe(kind=ENGLISH["option.window"], reset_hour=ENGLISH["option.reset_hour"])
     async def window(
         self,

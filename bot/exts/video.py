@@ -13,17 +13,17 @@ from bot.members import role_ids
 from bot.mentions import NOBODY
 from bot.messages import ENGLISH, text
 from bot.refusals import refusal_text
+from jobs.clip_options import MAX_SEED
 from jobs.errors import RequestRefused
 from jobs.prompts import MAX_PROMPT_CHARS
 from jobs.requests import VideoRequest
-from jobs.service import MAX_SEED
+from model.contract import DEFAULT_UPLOAD_LIMIT_BYTES
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
 
 log = logging.getLogger(__name__)
 
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 MAX_REQUEST_BYTES = 25 * 1024 * 1024  # a whole request to Discord, whatever the boost level
 
 
@@ -56,29 +56,26 @@ class Video(commands.Cog):
         if missing:
             await _refuse(interaction, text("bot.missing_permissions", locale, permissions=", ".join(missing)))
             return
-        service = self.bot.video_service
+        admission = self.bot.admission
         request = VideoRequest(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             user_id=interaction.user.id,
             user_name=interaction.user.display_name,
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            seed=seed,
-            preset_id=preset,
-            max_bytes=min(interaction.filesize_limit or DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES),
+            options={"prompt": prompt, "negative_prompt": negative_prompt, "seed": seed, "preset_id": preset},
+            max_bytes=min(interaction.filesize_limit or DEFAULT_UPLOAD_LIMIT_BYTES, MAX_REQUEST_BYTES),
             role_ids=role_ids(interaction.user),
         )
         # Discord enforces the option limits in its clients, but anything can arrive: check again.
         try:
-            valid = service.validate(request)
+            valid = admission.validate(request)
         except RequestRefused as refusal:
             await _refuse(interaction, refusal_text(refusal, locale))
             return
         # Answer within Discord's 3 seconds whatever the database is doing; the rest edits this.
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            ticket = await service.submit(valid)
+            ticket = await admission.submit(valid)
         except RequestRefused as refusal:
             await interaction.edit_original_response(content=refusal_text(refusal, locale), allowed_mentions=NOBODY)
             return
@@ -88,11 +85,10 @@ class Video(commands.Cog):
             return
         await self.bot.publisher.acknowledge(interaction, ticket)
 
-
     @video.autocomplete("preset")
     async def preset_choices(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
         """Only what this bot serves: a catalogue entry it has no worker for is no choice at all."""
-        served = self.bot.video_service.served_presets
+        served = self.bot.admission.served_presets
         return [app_commands.Choice(name=preset, value=preset) for preset in served if typed.lower() in preset][:25]
 
 

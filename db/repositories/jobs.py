@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import UNFINISHED_STATES, Job, JobState
+from common.states import ACTIVE_STATES, UNFINISHED_STATES, JobState
+from db.models import Job
 
 
 class JobRepository:
@@ -43,7 +44,7 @@ class JobRepository:
 
     async def position(self, job_id: int) -> int:
         """1 for the job being served next (or now), 2 for the one after, and so on."""
-        ahead = select(func.count()).where(Job.state.in_((JobState.QUEUED, JobState.RUNNING)), Job.id <= job_id)
+        ahead = select(func.count()).where(Job.state.in_(ACTIVE_STATES), Job.id <= job_id)
         return int((await self.session.scalar(ahead)) or 0)
 
     async def in_states(self, states: Iterable[JobState]) -> Sequence[Job]:
@@ -58,7 +59,7 @@ class JobRepository:
             select(Job.guild_id, Job.user_id, func.count())
             .where(
                 tuple_(Job.guild_id, Job.user_id).in_(tuple(members)),
-                Job.state.in_((JobState.QUEUED, JobState.RUNNING)),
+                Job.state.in_(ACTIVE_STATES),
             )
             .group_by(Job.guild_id, Job.user_id)
         )

@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.models import Job, LedgerEntry, LedgerKind
+from common.states import LedgerKind
+from db.models import Job, LedgerEntry
 from db.repositories.members import MemberRepository
 
 

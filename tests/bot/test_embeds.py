@@ -1,22 +1,25 @@
 from __future__ import annotations
 
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.embeds import credit_embed
 from bot.messages import CATALOGUES, ENGLISH
-from db.models import JobState
+from common.states import JobState
 from jobs.views import JobView
+from model.contract import VideoFile
+from model.presets import PRESETS
+
+WAN = PRESETS["wan-1.3b"]
+ENCODED_AS_RENDERED = VideoFile(key="media/12.mp4", bytes=1, width=832, height=480, frames=81, fps=16)
 
 
-def job(prompt: str = "a fox", user_name: str = "Alice") -> JobView:
+def job(prompt: str = "a fox", user_name: str = "Alice", video: VideoFile = ENCODED_AS_RENDERED) -> JobView:
     return JobView(
-        id=12, state=JobState.DELIVERED, guild_id=1, channel_id=2, user_id=3, user_name=user_name, prompt=prompt,
-        negative_prompt="", seed=42, preset_id="wan-1.3b", model_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
-        licence="Apache-2.0", licence_url="https://www.apache.org/licenses/LICENSE-2.0", frames=81, width=832,
-        height=480, fps=16, steps=50, guidance=5.0, cost=1, max_bytes=10 << 20,
-        created_at=datetime(2026, 11, 25, tzinfo=timezone.utc), failure_reason=None, video_path="/x.mp4",
-        poster_path=None, video_bytes=1, render_seconds=61.0, encode_seconds=0.5, message_id=None,
+        id=12, state=JobState.DELIVERED, guild_id=1, channel_id=2, user_id=3, user_name=user_name,
+        clip=WAN.default_clip(prompt, seed=42), model_id=WAN.repo, licence=WAN.licence, licence_url=WAN.licence_url,
+        cost=1, max_bytes=10 << 20, created_at=datetime(2026, 11, 25, tzinfo=UTC), failure=None, video=video,
+        poster_key=None, render_seconds=61.0, encode_seconds=0.5, message_id=None,
     )  # fmt: skip
 
 
@@ -30,6 +33,12 @@ def test_credit_embed_names_requester_model_licence_and_clip() -> None:
     assert fields["Clip"] == "81 frames · 16 fps · 832×480 · 50 steps"
     assert fields["Render time"] == "1 min 01 s"
     assert "job #12" in (embed.title or "") and embed.footer.text and "#12" in embed.footer.text
+
+
+def test_credit_embed_shows_the_size_the_encoder_wrote_after_a_downscale() -> None:
+    downscaled = VideoFile(key="media/12.mp4", bytes=10 << 20, width=592, height=342, frames=81, fps=16)
+    fields = {field.name: field.value for field in credit_embed(job(video=downscaled)).fields}
+    assert fields["Clip"] == "81 frames · 16 fps · 592×342 · 50 steps (rendered at 832×480)"
 
 
 def test_credit_embed_fits_discords_limits_for_the_longest_prompt() -> None:

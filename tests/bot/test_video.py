@@ -1,4 +1,5 @@
-"""/video end to end: `python -m bot` (real discord.py, real worker, real diffusers, real SQLite) against a fake Discord."""
+"""/video end to end: `python -m bot` (real discord.py, real worker, real diffusers, real SQLite) against a fake
+Discord."""
 
 from __future__ import annotations
 
@@ -84,7 +85,9 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
     )
     await process.start()
     try:
-        await fake.wait_for_request("PUT", rf"/applications/{fake.application_id}/guilds/{GUILD_ID}/commands", timeout=90)
+        await fake.wait_for_request(
+            "PUT", rf"/applications/{fake.application_id}/guilds/{GUILD_ID}/commands", timeout=90
+        )
         await fake.wait_until_ready(timeout=60)
         await process.wait_for_log("logged in as")
         yield RunningBot(fake, process, workdir)
@@ -112,7 +115,7 @@ async def test_video_command_is_synced_with_its_options(bot: RunningBot) -> None
 
 
 async def test_video_is_deferred_then_rendered_then_posted_with_credit(bot: RunningBot) -> None:
-    prompt = "a lighthouse in a storm @everyone <@&%d> **bold** ünïcödé 🎬" % ROLE_ID
+    prompt = f"a lighthouse in a storm @everyone <@&{ROLE_ID}> **bold** ünïcödé 🎬"
     interaction = await bot.video(ALICE, prompt=prompt, negative_prompt="blurry", seed=42)
 
     callback = await bot.first_callback(interaction)

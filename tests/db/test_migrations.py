@@ -1,8 +1,9 @@
-"""The quota migration applied over a database the /video spine created (revision 0001) keeps every row."""
+"""The later migrations applied over a database the /video spine created (revision 0001) keep every row,
+and carry what 0001 stored as host paths and sentences over into media keys and failure codes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -10,12 +11,14 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
+from common.failures import Failure, FailureCode
 from db.database import MIGRATIONS_DIR, Database
 from jobs.quota import QuotaDefaults
 from jobs.quota_policy import MemberRef, QuotaPolicy
+from jobs.views import load_view
 
 GUILD_ID, MEMBER = 111, 1
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 class FixedClock:
@@ -42,8 +45,9 @@ JOB_COLUMNS = (
 
 
 def _fill_like_the_spine(connection: Connection) -> None:
-    """Three jobs (delivered, failed and refunded, queued) and their ledger rows, as revision 0001 wrote them."""
-    for job_id, state in ((1, "delivered"), (2, "failed"), (3, "queued")):
+    """Three jobs (delivered, failed and refunded, queued) and their ledger rows, as revision 0001 wrote them,
+    and a fourth that failed for a reason no code was made for."""
+    for job_id, state in ((1, "delivered"), (2, "failed"), (3, "queued"), (4, "failed")):
         connection.execute(
             text(
                 f"INSERT INTO jobs (id, {JOB_COLUMNS}) VALUES (:id, :state, :guild, 2, :user, 'Alice', 'a fox', '', "
@@ -52,6 +56,7 @@ def _fill_like_the_spine(connection: Connection) -> None:
             ),
             {"id": job_id, "state": state, "guild": GUILD_ID, "user": MEMBER},
         )
+    for job_id in (1, 2, 3):
         connection.execute(
             text(
                 "INSERT INTO credit_ledger (guild_id, user_id, job_id, kind, delta, counts_at, created_at) "
@@ -59,6 +64,11 @@ def _fill_like_the_spine(connection: Connection) -> None:
             ),
             {"guild": GUILD_ID, "user": MEMBER, "job": job_id},
         )
+    connection.execute(
+        text("UPDATE jobs SET video_path = '/srv/bot/data/media/1.mp4', poster_path = 'data/media/1.jpg' WHERE id = 1")
+    )
+    connection.execute(text("UPDATE jobs SET failure_reason = 'the render stopped responding' WHERE id = 2"))
+    connection.execute(text("UPDATE jobs SET failure_reason = 'the render failed (RuntimeError: x)' WHERE id = 4"))
     connection.execute(
         text(
             "INSERT INTO credit_ledger (guild_id, user_id, job_id, kind, delta, counts_at, created_at) "
@@ -84,10 +94,16 @@ async def test_migrating_a_spine_database_keeps_its_jobs_and_credits(tmp_path: P
             tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
         policy = QuotaPolicy(database=database, defaults=QuotaDefaults(credits=5), clock=FixedClock())
         standing = await policy.standing(MemberRef(GUILD_ID, MEMBER))
+        delivered, stalled, unknown = [await load_view(database, job_id) for job_id in (1, 2, 4)]
     finally:
         await database.dispose()
     assert revision == ScriptDirectory.from_config(_config()).get_current_head()
-    assert jobs == [(1, "delivered"), (2, "failed"), (3, "queued")]
+    assert jobs == [(1, "delivered"), (2, "failed"), (3, "queued"), (4, "failed")]
+    assert delivered is not None and delivered.video is not None
+    assert (delivered.video.key, delivered.poster_key) == ("media/1.mp4", "media/1.jpg")
+    assert stalled is not None and stalled.failure == Failure(FailureCode.WORKER_STALLED)
+    assert unknown is not None
+    assert unknown.failure == Failure(FailureCode.UNKNOWN, {"text": "the render failed (RuntimeError: x)"})
     assert ledger == 4
     assert {"guild_settings", "role_tiers", "quota_members", "audit_log"} <= set(tables)
     assert standing.credits_left == 3  # two spent, one refunded

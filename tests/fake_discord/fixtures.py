@@ -1,6 +1,6 @@
 """pytest fixtures and helpers that run the real discord.py client against FakeDiscord.
 
-    from tests.fake_discord.fixtures import *   # fixtures, helpers and the default guild's ids
+from tests.fake_discord.fixtures import *   # fixtures, helpers and the default guild's ids
 """
 
 from __future__ import annotations

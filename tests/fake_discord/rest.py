@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +13,12 @@ from typing import Any
 from aiohttp import BodyPartReader, hdrs, web
 
 from tests.fake_discord.models import InjectedFault, UploadedFile
+
+API_PREFIX = "/api/v10"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# What each routes_* module lists: (method, path template without API_PREFIX, handler).
+Route = tuple[str, str, Handler]
 
 
 class DiscordError(Exception):
@@ -51,6 +58,15 @@ class IncomingBody:
 
 
 BODY = web.RequestKey("body", IncomingBody)
+
+
+def body_of(request: web.Request) -> IncomingBody:
+    """The body the REST middleware read before the handler ran."""
+    return request[BODY]
+
+
+def query_flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("1", "true")
 
 
 async def read_body(request: web.Request) -> IncomingBody:

@@ -1,12 +1,12 @@
 """Checks request bodies against the request schemas in Discord's own OpenAPI description.
 
-The spec is 1.2 MB, so it is loaded once per process and each route's validator is built once.
+The spec is vendored beside this module (discord-api-spec/, see its README). It is 1.2 MB, so it is
+loaded once per process and each route's validator is built once.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -17,24 +17,15 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-_REPOSITORY = Path(__file__).resolve().parents[2]
-_SPEC_IN_SHARED = Path("shared") / "discord-api-spec" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parent / "discord-api-spec" / "openapi.json"
 _SPEC_URI = "urn:discord:openapi"
 _PARAMETER = re.compile(r"\{[^/]+\}")
 _MAX_MESSAGE = 200
 
 
-def spec_path() -> Path:
-    """$DISCORD_OPENAPI_SPEC, else shared/ inside the checkout, else the workspace's shared/ beside it."""
-    if "DISCORD_OPENAPI_SPEC" in os.environ:
-        return Path(os.environ["DISCORD_OPENAPI_SPEC"])
-    inside = _REPOSITORY / _SPEC_IN_SHARED
-    return inside if inside.exists() else _REPOSITORY.parent / _SPEC_IN_SHARED
-
-
 @cache
 def _spec() -> dict[str, Any]:
-    spec: dict[str, Any] = json.loads(spec_path().read_text(encoding="utf-8"))
+    spec: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     # Discord takes 123 wherever it documents "123", and discord.py sends some ids (attachment
     # indexes, user and role ids in allowed_mentions) as integers. `pattern` constrains only
     # strings and `minimum` only numbers, so both forms are checked.

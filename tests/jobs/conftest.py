@@ -3,18 +3,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from common.failures import Failure, FailureCode
 from db.database import Database
+from jobs.admission import JobAdmission
+from jobs.media import MediaFiles
 from jobs.observer import DeliveryFailed
 from jobs.quota import QuotaDefaults
 from jobs.quota_policy import MemberRef, QuotaPolicy
-from jobs.requests import VideoRequest
-from jobs.service import VideoService
-from jobs.views import JobView
+from jobs.requests import ValidRequest, VideoRequest
+from jobs.runner import JobRunner
+from jobs.views import JobView, Ticket
 from model.contract import Progress
 from model.presets import PRESETS
 from tests.jobs.scripted_backend import ScriptedBackend
@@ -25,7 +28,7 @@ CHANNEL_ID = 222
 
 @dataclass
 class ManualClock:
-    current: datetime = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    current: datetime = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self.current
@@ -40,7 +43,7 @@ class RecordingObserver:
     delivered: list[JobView] = field(default_factory=list)
     failed: list[tuple[JobView, int]] = field(default_factory=list)
     confirmed: list[JobView] = field(default_factory=list)
-    refuse_delivery: str | None = None
+    refuse_delivery: FailureCode | None = None
     passing_delivery_errors: int = 0  # how many posts fail with a connection error before one succeeds
     settled: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -49,7 +52,7 @@ class RecordingObserver:
 
     async def deliver(self, job: JobView) -> int:
         if self.refuse_delivery is not None:
-            raise DeliveryFailed(self.refuse_delivery)
+            raise DeliveryFailed(Failure(self.refuse_delivery))
         if self.passing_delivery_errors:
             self.passing_delivery_errors -= 1
             raise ConnectionResetError("Discord dropped the connection")
@@ -73,16 +76,49 @@ class RecordingObserver:
                 await self.settled.wait()
 
 
-def video_request(user_id: int = 1, prompt: str = "a fox running through snow", **extra: object) -> VideoRequest:
+def video_request(
+    user_id: int = 1,
+    prompt: object = "a fox running through snow",
+    role_ids: frozenset[int] = frozenset(),
+    **options: object,
+) -> VideoRequest:
+    """A member's request for the tiny preset; `options` are clip options by ClipSpec field name."""
     return VideoRequest(
         guild_id=GUILD_ID,
         channel_id=CHANNEL_ID,
         user_id=user_id,
         user_name=f"member{user_id}",
-        prompt=prompt,
-        preset_id="tiny",
-        **extra,  # type: ignore[arg-type]
+        options={"prompt": prompt, "preset_id": "tiny", **options},
+        role_ids=role_ids,
     )
+
+
+@dataclass
+class Jobs:
+    """The job domain as the bot wires it: admission in front, the runner behind."""
+
+    admission: JobAdmission
+    runner: JobRunner
+
+    @property
+    def quota(self) -> QuotaPolicy:
+        return self.admission.quota
+
+    @property
+    def busy(self) -> bool:
+        return self.runner.busy
+
+    def validate(self, request: VideoRequest) -> ValidRequest:
+        return self.admission.validate(request)
+
+    async def submit(self, valid: ValidRequest) -> Ticket:
+        return await self.admission.submit(valid)
+
+    async def start(self, observer: RecordingObserver) -> None:
+        await self.runner.start(observer)
+
+    async def close(self) -> None:
+        await self.runner.close()
 
 
 @pytest.fixture
@@ -109,36 +145,48 @@ def observer() -> RecordingObserver:
 
 
 def make_service(
-    database: Database, backend: ScriptedBackend, clock: ManualClock, defaults: QuotaDefaults | None = None
-) -> VideoService:
+    database: Database,
+    backend: ScriptedBackend,
+    clock: ManualClock,
+    defaults: QuotaDefaults | None = None,
+    data_dir: Path = Path("data"),
+) -> Jobs:
     """Members get 5 credits a day and no practical limit on waiting jobs, unless `defaults` say otherwise."""
     defaults = defaults or QuotaDefaults(credits=5, max_active_jobs=1000)
-    return VideoService(
+    runner = JobRunner(
         database=database,
         backend=backend,
+        clock=clock,
+        media=MediaFiles(data_dir),
+        delivery_retry_delays=(0.01, 0.01),
+    )
+    admission = JobAdmission(
+        database=database,
         quota=QuotaPolicy(database=database, defaults=defaults, clock=clock),
         clock=clock,
         presets=PRESETS,
+        served=backend.serves,
         default_preset_id="tiny",
-        delivery_retry_delays=(0.01, 0.01),
+        on_queued=runner.wake,
     )
+    return Jobs(admission, runner)
 
 
 @pytest.fixture
 async def service(
-    database: Database, backend: ScriptedBackend, clock: ManualClock, observer: RecordingObserver
-) -> AsyncIterator[VideoService]:
-    service = make_service(database, backend, clock)
+    database: Database, backend: ScriptedBackend, clock: ManualClock, observer: RecordingObserver, tmp_path: Path
+) -> AsyncIterator[Jobs]:
+    service = make_service(database, backend, clock, data_dir=tmp_path)
     await service.start(observer)
     yield service
     await service.close()
 
 
-async def credits_left(service: VideoService, user_id: int = 1, role_ids: frozenset[int] = frozenset()) -> int | None:
+async def credits_left(service: Jobs, user_id: int = 1, role_ids: frozenset[int] = frozenset()) -> int | None:
     return (await service.quota.standing(MemberRef(GUILD_ID, user_id, role_ids))).credits_left
 
 
-async def settle(service: VideoService, backend: ScriptedBackend, timeout: float = 5.0) -> None:
+async def settle(service: Jobs, backend: ScriptedBackend, timeout: float = 5.0) -> None:
     """Wait until every emitted event has been handled and its follow-up work has finished."""
     async with asyncio.timeout(timeout):
         while not backend.drained or service.busy:

@@ -7,20 +7,20 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import func, select
 
+from common.states import AuditAction, WindowKind
 from db.database import Database
-from db.models import AUDIT_VALUE_CHARS, AuditAction, AuditEntry, WindowKind
+from db.models import AUDIT_VALUE_CHARS, AuditEntry
 from jobs.errors import InvalidAmount, InvalidChoice, ReasonTooLong
 from jobs.moderation import AUDIT_PAGE_SIZE, AuditView, ModerationService, Moderator
 from jobs.quota import MAX_CREDITS
-from jobs.service import VideoService
-from tests.jobs.conftest import GUILD_ID, ManualClock, video_request
+from tests.jobs.conftest import GUILD_ID, Jobs, ManualClock, video_request
 
 MODERATOR = Moderator(GUILD_ID, 999)
 MEMBER, ROLE = 1, 501
 
 
 @pytest.fixture
-def moderation(database: Database, service: VideoService, clock: ManualClock) -> ModerationService:
+def moderation(database: Database, service: Jobs, clock: ManualClock) -> ModerationService:
     return ModerationService(database=database, policy=service.quota, clock=clock)
 
 
@@ -30,7 +30,7 @@ async def audit_rows(database: Database) -> int:
 
 
 async def test_every_change_writes_its_audit_row(
-    moderation: ModerationService, service: VideoService, database: Database, clock: ManualClock
+    moderation: ModerationService, service: Jobs, database: Database, clock: ManualClock
 ) -> None:
     await service.submit(service.validate(video_request(MEMBER)))
     changes: list[tuple[Callable[[], Awaitable[AuditView]], AuditAction, int | None, str | None, str | None]] = [

@@ -8,7 +8,12 @@ from jobs.prompts import MAX_PROMPT_CHARS, clean_display_name, clean_prompt
 
 @pytest.mark.parametrize(
     "prompt",
-    ["a fox running through snow", "Một con cáo chạy trên tuyết lúc hoàng hôn", "雪の中を走る狐 🦊", "x" * MAX_PROMPT_CHARS],
+    [
+        "a fox running through snow",
+        "Một con cáo chạy trên tuyết lúc hoàng hôn",
+        "雪の中を走る狐 🦊",
+        "x" * MAX_PROMPT_CHARS,
+    ],
 )
 def test_ordinary_prompts_pass_trimmed(prompt: str) -> None:
     assert clean_prompt(f"  {prompt}\t") == prompt

@@ -7,27 +7,38 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from common.failures import Failure, FailureCode
+from common.states import WindowKind
 from db.database import Database
-from db.models import Job, WindowKind
+from db.models import Job
 from jobs.errors import CoolingDown, MemberBanned, QuotaExhausted, TooManyActiveJobs
 from jobs.moderation import ModerationService, Moderator
 from jobs.quota import QuotaDefaults
 from jobs.quota_policy import MemberRef
-from jobs.service import VideoService
 from model.contract import Failed
-from tests.jobs.conftest import GUILD_ID, ManualClock, RecordingObserver, credits_left, make_service, video_request
+from tests.jobs.conftest import (
+    GUILD_ID,
+    Jobs,
+    ManualClock,
+    RecordingObserver,
+    credits_left,
+    make_service,
+    video_request,
+)
 from tests.jobs.scripted_backend import ScriptedBackend
 
 MODERATOR = Moderator(GUILD_ID, 999)
 TIER_ROLE, BIG_TIER_ROLE, UNLIMITED_ROLE = 501, 502, 503
 
+BOOM = Failure(FailureCode.RENDER_ERROR, {"error": "RuntimeError: boom"})
+
 
 @pytest.fixture
-def moderation(database: Database, service: VideoService, clock: ManualClock) -> ModerationService:
+def moderation(database: Database, service: Jobs, clock: ManualClock) -> ModerationService:
     return ModerationService(database=database, policy=service.quota, clock=clock)
 
 
-async def submit(service: VideoService, user_id: int = 1, role_ids: frozenset[int] = frozenset()) -> int | None:
+async def submit(service: Jobs, user_id: int = 1, role_ids: frozenset[int] = frozenset()) -> int | None:
     """Submit one default clip; the credits left after it."""
     return (await service.submit(service.validate(video_request(user_id, role_ids=role_ids)))).credits_left
 
@@ -38,7 +49,7 @@ async def jobs_of(database: Database, user_id: int) -> int:
 
 
 async def test_200_concurrent_submissions_with_5_credits_left_give_exactly_5_jobs(
-    service: VideoService, database: Database, moderation: ModerationService
+    service: Jobs, database: Database, moderation: ModerationService
 ) -> None:
     await moderation.set_member(MODERATOR, 1, 8)
     for _ in range(3):
@@ -57,7 +68,7 @@ async def test_200_concurrent_submissions_with_5_credits_left_give_exactly_5_job
 
 
 async def test_daily_window_resets_at_the_servers_hour(
-    service: VideoService, moderation: ModerationService, clock: ManualClock
+    service: Jobs, moderation: ModerationService, clock: ManualClock
 ) -> None:
     await moderation.set_window(MODERATOR, WindowKind.DAILY, 18)  # the clock says 12:00 UTC
     for _ in range(5):
@@ -72,7 +83,7 @@ async def test_daily_window_resets_at_the_servers_hour(
 
 
 async def test_rolling_window_returns_each_spend_24_hours_later(
-    service: VideoService, moderation: ModerationService, clock: ManualClock
+    service: Jobs, moderation: ModerationService, clock: ManualClock
 ) -> None:
     await moderation.set_window(MODERATOR, WindowKind.ROLLING)
     first_spend = clock.current
@@ -91,7 +102,7 @@ async def test_rolling_window_returns_each_spend_24_hours_later(
 
 
 async def test_role_tiers_the_highest_wins_and_an_override_can_raise_it(
-    service: VideoService, moderation: ModerationService
+    service: Jobs, moderation: ModerationService
 ) -> None:
     await moderation.set_role(MODERATOR, TIER_ROLE, 7)
     await moderation.set_role(MODERATOR, BIG_TIER_ROLE, 12)
@@ -111,7 +122,7 @@ async def test_role_tiers_the_highest_wins_and_an_override_can_raise_it(
 
 
 async def test_a_grant_adds_to_the_current_window_only(
-    service: VideoService, moderation: ModerationService, clock: ManualClock
+    service: Jobs, moderation: ModerationService, clock: ManualClock
 ) -> None:
     for _ in range(5):
         await submit(service)
@@ -121,7 +132,7 @@ async def test_a_grant_adds_to_the_current_window_only(
     assert await credits_left(service) == 5
 
 
-async def test_reset_gives_back_the_windows_spend(service: VideoService, moderation: ModerationService) -> None:
+async def test_reset_gives_back_the_windows_spend(service: Jobs, moderation: ModerationService) -> None:
     for _ in range(4):
         await submit(service)
     change = await moderation.reset(MODERATOR, 1)
@@ -130,7 +141,7 @@ async def test_reset_gives_back_the_windows_spend(service: VideoService, moderat
 
 
 async def test_reset_then_failures_do_not_give_credits_back_twice(
-    service: VideoService, moderation: ModerationService, backend: ScriptedBackend, observer: RecordingObserver
+    service: Jobs, moderation: ModerationService, backend: ScriptedBackend, observer: RecordingObserver
 ) -> None:
     first = await service.submit(service.validate(video_request()))
     second = await service.submit(service.validate(video_request()))
@@ -138,8 +149,8 @@ async def test_reset_then_failures_do_not_give_credits_back_twice(
     assert change.before == "2"
     assert await credits_left(service) == 5
     await backend.wait_submitted(2)
-    backend.emit(Failed(first.job.id, "boom"))
-    backend.emit(Failed(second.job.id, "boom"))
+    backend.emit(Failed(first.job.id, BOOM))
+    backend.emit(Failed(second.job.id, BOOM))
     await observer.wait(lambda: len(observer.failed) == 2)
     assert sorted(refunded for _, refunded in observer.failed) == [0, 0]
     assert await credits_left(service) == 5
@@ -147,13 +158,13 @@ async def test_reset_then_failures_do_not_give_credits_back_twice(
 
 
 async def test_reset_skips_jobs_already_refunded_and_keeps_grants(
-    service: VideoService, moderation: ModerationService, backend: ScriptedBackend, observer: RecordingObserver
+    service: Jobs, moderation: ModerationService, backend: ScriptedBackend, observer: RecordingObserver
 ) -> None:
     refunded = await service.submit(service.validate(video_request()))
     for _ in range(3):
         await submit(service)
     await backend.wait_submitted(1)
-    backend.emit(Failed(refunded.job.id, "boom"))
+    backend.emit(Failed(refunded.job.id, BOOM))
     await observer.wait(lambda: observer.failed)  # refunded: the reset must not give it back again
     await moderation.grant(MODERATOR, 1, 4)
     assert await credits_left(service) == 6
@@ -162,7 +173,7 @@ async def test_reset_skips_jobs_already_refunded_and_keeps_grants(
 
 
 async def test_reset_in_a_rolling_window_leaves_it_with_the_spends_it_gave_back(
-    service: VideoService, moderation: ModerationService, clock: ManualClock
+    service: Jobs, moderation: ModerationService, clock: ManualClock
 ) -> None:
     await moderation.set_window(MODERATOR, WindowKind.ROLLING)
     for _ in range(5):
@@ -206,7 +217,7 @@ async def test_max_active_jobs_counts_queued_and_running_only(
         with pytest.raises(TooManyActiveJobs):
             await submit(service)
         await backend.wait_submitted(1)
-        backend.emit(Failed(first.job.id, "boom"))
+        backend.emit(Failed(first.job.id, BOOM))
         await observer.wait(lambda: observer.failed)
         await submit(service)  # the failed one no longer counts
     finally:
@@ -226,7 +237,7 @@ async def test_cooldown_between_submissions(database: Database, backend: Scripte
 
 
 async def test_a_banned_member_is_refused_and_unbanned_again(
-    service: VideoService, moderation: ModerationService, database: Database
+    service: Jobs, moderation: ModerationService, database: Database
 ) -> None:
     await moderation.ban(MODERATOR, 1, "spamming")
     with pytest.raises(MemberBanned):
@@ -236,4 +247,3 @@ async def test_a_banned_member_is_refused_and_unbanned_again(
     assert standing.banned and standing.ban_reason == "spamming"
     await moderation.unban(MODERATOR, 1)
     await submit(service)
-

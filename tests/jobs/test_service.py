@@ -3,37 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from common.failures import Failure, FailureCode
+from common.states import JobState
 from db.database import Database
-from db.models import Job, JobState, LedgerEntry
+from db.models import Job, LedgerEntry
 from db.repositories.jobs import JobRepository
 from jobs.errors import PresetUnavailable, PromptRejected, QuotaExhausted, SeedOutOfRange
+from jobs.records import video_columns
 from jobs.requests import ValidRequest
-from jobs.service import VideoService
-from model.contract import Done, Failed, Progress, RenderResult, RenderSpec
-from tests.jobs.conftest import settle, ManualClock, RecordingObserver, credits_left, make_service, video_request
+from jobs.views import load_view
+from model.contract import Done, Failed, Progress, RenderResult, RenderSpec, VideoFile
+from tests.jobs.conftest import Jobs, ManualClock, RecordingObserver, credits_left, make_service, settle, video_request
 from tests.jobs.scripted_backend import ScriptedBackend
 
+OUT_OF_MEMORY = Failure(FailureCode.OUT_OF_MEMORY)
+CANCELLED = Failure(FailureCode.CANCELLED)
 
-def result_for(path: Path) -> RenderResult:
-    path.write_bytes(b"not really an mp4")
-    return RenderResult(
-        video_path=str(path),
-        poster_path=str(path.with_suffix(".jpg")),
-        video_bytes=path.stat().st_size,
-        width=64,
-        height=64,
-        frames=9,
-        fps=8,
-        render_seconds=1.5,
-        encode_seconds=0.1,
-    )
+
+def result_for(data_dir: Path, job_id: int) -> RenderResult:
+    """A rendered clip of job_id as the worker leaves it: its file under data_dir/media, known by key."""
+    key = f"media/{job_id}.mp4"
+    (data_dir / "media").mkdir(exist_ok=True)
+    (data_dir / key).write_bytes(b"not really an mp4")
+    video = VideoFile(key=key, bytes=17, width=48, height=48, frames=9, fps=8)
+    return RenderResult(video=video, poster_key=f"media/{job_id}.jpg", render_seconds=1.5, encode_seconds=0.1)
 
 
 async def job_count(database: Database) -> int:
@@ -41,21 +41,21 @@ async def job_count(database: Database) -> int:
         return int(await session.scalar(select(func.count()).select_from(Job)) or 0)
 
 
-async def test_submit_reserves_credit_and_queues_the_job(service: VideoService, backend: ScriptedBackend) -> None:
+async def test_submit_reserves_credit_and_queues_the_job(service: Jobs, backend: ScriptedBackend) -> None:
     ticket = await service.submit(service.validate(video_request(prompt="  a fox  ", seed=7)))
 
     assert ticket.job.state is JobState.QUEUED
-    assert ticket.job.prompt == "a fox"
-    assert ticket.job.seed == 7
+    assert ticket.job.clip.prompt == "a fox"
+    assert ticket.job.clip.seed == 7
     assert ticket.position == 1
     assert ticket.credits_left == 5 - ticket.job.cost
     assert await credits_left(service, 1) == ticket.credits_left
     [spec] = await backend.wait_submitted(1)
     assert spec.job_id == ticket.job.id
-    assert spec.credit.requester_id == 1 and spec.credit.seed == 7
+    assert spec.credit.requester_id == 1 and spec.clip == ticket.job.clip
 
 
-async def test_quota_exhausted_refuses_and_creates_no_job(service: VideoService, database: Database) -> None:
+async def test_quota_exhausted_refuses_and_creates_no_job(service: Jobs, database: Database) -> None:
     for _ in range(5):
         await service.submit(service.validate(video_request()))
 
@@ -69,7 +69,7 @@ async def test_quota_exhausted_refuses_and_creates_no_job(service: VideoService,
     await service.submit(service.validate(video_request(user_id=2)))
 
 
-async def test_concurrent_submissions_cannot_overspend(service: VideoService, database: Database) -> None:
+async def test_concurrent_submissions_cannot_overspend(service: Jobs, database: Database) -> None:
     valid = service.validate(video_request())
 
     outcomes = await asyncio.gather(*(service.submit(valid) for _ in range(40)), return_exceptions=True)
@@ -82,20 +82,19 @@ async def test_concurrent_submissions_cannot_overspend(service: VideoService, da
     assert await credits_left(service, 1) == 0
 
 
-async def test_one_request_the_database_rejects_fails_alone_in_its_batch(
-    service: VideoService, database: Database
-) -> None:
+async def test_one_request_the_database_rejects_fails_alone_in_its_batch(service: Jobs, database: Database) -> None:
     batch_sizes: list[int] = []
-    run_batch = service._submissions._run_batch
+    run_batch = service.admission._submissions._run_batch
 
     async def recording(batch: Sequence[ValidRequest]) -> Sequence[object]:
         batch_sizes.append(len(batch))
         return await run_batch(batch)
 
-    service._submissions._run_batch = recording  # type: ignore[assignment]
+    service.admission._submissions._run_batch = recording  # type: ignore[assignment]
     good = service.validate(video_request())
     other = service.validate(video_request(user_id=2))
-    bad = replace(service.validate(video_request(user_id=3)), seed=2**70)  # no database stores this integer
+    valid = service.validate(video_request(user_id=3))
+    bad = replace(valid, clip=replace(valid.clip, seed=2**70))  # no database stores this integer
 
     outcomes = await asyncio.gather(
         service.submit(good), service.submit(bad), service.submit(other), service.submit(good), return_exceptions=True
@@ -114,37 +113,39 @@ async def test_one_request_the_database_rejects_fails_alone_in_its_batch(
 
 
 async def test_done_is_delivered_and_recorded(
-    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+    service: Jobs, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
 ) -> None:
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
     backend.emit(Progress(ticket.job.id, 1, 2, 0.5))
-    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+    backend.emit(Done(ticket.job.id, result_for(tmp_path, ticket.job.id)))
 
     await observer.wait(lambda: observer.delivered)
     await settle(service, backend)
-    job = await service.job(ticket.job.id)
+    job = await load_view(service.admission.database, ticket.job.id)
 
     assert observer.progress == [Progress(ticket.job.id, 1, 2, 0.5)]
     assert job is not None and job.state is JobState.DELIVERED
     assert job.message_id == 900_000 + ticket.job.id
     assert job.render_seconds == 1.5
+    # What the encoder wrote is on record, as a key under DATA_DIR, not a host path.
+    assert job.video == VideoFile(key=f"media/{job.id}.mp4", bytes=17, width=48, height=48, frames=9, fps=8)
     assert await credits_left(service, 1) == 4  # spent, not refunded
 
 
 async def test_failure_refunds_exactly_once(
-    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, database: Database
+    service: Jobs, backend: ScriptedBackend, observer: RecordingObserver, database: Database
 ) -> None:
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
 
-    backend.emit(Failed(ticket.job.id, "out of GPU memory"))
-    backend.emit(Failed(ticket.job.id, "out of GPU memory"))  # a duplicate must not pay twice
+    backend.emit(Failed(ticket.job.id, OUT_OF_MEMORY))
+    backend.emit(Failed(ticket.job.id, OUT_OF_MEMORY))  # a duplicate must not pay twice
     await observer.wait(lambda: observer.failed)
     await settle(service, backend)
 
     [(job, refunded)] = observer.failed
-    assert job.state is JobState.FAILED and job.failure_reason == "out of GPU memory"
+    assert job.state is JobState.FAILED and job.failure == OUT_OF_MEMORY
     assert refunded == ticket.job.cost
     assert await credits_left(service, 1) == 5
     async with database.transaction() as session:
@@ -153,12 +154,12 @@ async def test_failure_refunds_exactly_once(
 
 
 async def test_cancel_event_marks_cancelled_and_refunds_exactly_once(
-    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver
+    service: Jobs, backend: ScriptedBackend, observer: RecordingObserver
 ) -> None:
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
-    backend.emit(Failed(ticket.job.id, "cancelled", cancelled=True))
-    backend.emit(Failed(ticket.job.id, "cancelled", cancelled=True))  # a duplicate must not pay twice
+    backend.emit(Failed(ticket.job.id, CANCELLED))
+    backend.emit(Failed(ticket.job.id, CANCELLED))  # a duplicate must not pay twice
     await observer.wait(lambda: observer.failed)
     await settle(service, backend)
     [(job, refunded)] = observer.failed
@@ -167,44 +168,44 @@ async def test_cancel_event_marks_cancelled_and_refunds_exactly_once(
 
 
 async def test_undeliverable_clip_is_failed_and_refunded(
-    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+    service: Jobs, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
 ) -> None:
-    observer.refuse_delivery = "missing access"
+    observer.refuse_delivery = FailureCode.CHANNEL_UNREACHABLE
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
-    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+    backend.emit(Done(ticket.job.id, result_for(tmp_path, ticket.job.id)))
     await observer.wait(lambda: observer.failed)
     [(job, refunded)] = observer.failed
-    assert job.state is JobState.FAILED and job.failure_reason == "missing access"
+    assert job.state is JobState.FAILED and job.failure == Failure(FailureCode.CHANNEL_UNREACHABLE)
     assert refunded == ticket.job.cost
 
 
 async def test_refund_counts_in_the_window_it_was_charged(
-    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, clock: ManualClock
+    service: Jobs, backend: ScriptedBackend, observer: RecordingObserver, clock: ManualClock
 ) -> None:
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
     clock.advance(days=1)  # the job fails after the daily reset
-    backend.emit(Failed(ticket.job.id, "worker crashed"))
+    backend.emit(Failed(ticket.job.id, Failure(FailureCode.WORKER_CRASHED, {"exit_code": -9})))
     await observer.wait(lambda: observer.failed)
     assert await credits_left(service, 1) == 5  # not 6
 
 
-async def test_daily_reset_restores_the_allowance(service: VideoService, clock: ManualClock) -> None:
+async def test_daily_reset_restores_the_allowance(service: Jobs, clock: ManualClock) -> None:
     for _ in range(5):
         await service.submit(service.validate(video_request()))
     clock.advance(hours=12)  # 00:00 UTC the next day
     assert await credits_left(service, 1) == 5
 
 
-async def test_backend_capacity_bounds_outstanding_jobs(service: VideoService, backend: ScriptedBackend) -> None:
+async def test_backend_capacity_bounds_outstanding_jobs(service: Jobs, backend: ScriptedBackend) -> None:
     tickets = [await service.submit(service.validate(video_request(user_id=n))) for n in range(1, 5)]
     await backend.wait_submitted(2)
     await settle(service, backend)
     assert [spec.job_id for spec in backend.submitted] == [tickets[0].job.id, tickets[1].job.id]
     assert tickets[3].position == 4
 
-    backend.emit(Failed(tickets[0].job.id, "boom"))
+    backend.emit(Failed(tickets[0].job.id, OUT_OF_MEMORY))
     await backend.wait_submitted(3)
     assert backend.submitted[2].job_id == tickets[2].job.id
 
@@ -222,16 +223,16 @@ async def test_backend_capacity_bounds_outstanding_jobs(service: VideoService, b
         ({"preset_id": "no-such-model"}, PresetUnavailable),
     ],
 )
-def test_validate_refuses_bad_input(service: VideoService, extra: dict[str, object], error: type[Exception]) -> None:
+def test_validate_refuses_bad_input(service: Jobs, extra: dict[str, object], error: type[Exception]) -> None:
     with pytest.raises(error):
-        service.validate(replace(video_request(), **extra))  # type: ignore[arg-type]
+        service.validate(video_request(**extra))
 
 
 async def test_restart_requeues_running_and_redelivers_rendered(
     database: Database, clock: ManualClock, tmp_path: Path
 ) -> None:
     first_backend, first_observer = ScriptedBackend(), RecordingObserver()
-    first = make_service(database, first_backend, clock)
+    first = make_service(database, first_backend, clock, data_dir=tmp_path)
     await first.start(first_observer)
     running = await first.submit(first.validate(video_request(user_id=1)))
     rendered = await first.submit(first.validate(video_request(user_id=2)))
@@ -242,12 +243,12 @@ async def test_restart_requeues_running_and_redelivers_rendered(
             rendered.job.id,
             from_states=(JobState.RUNNING,),
             to=JobState.RENDERED,
-            video_path=result_for(tmp_path / "2.mp4").video_path,
+            **video_columns(result_for(tmp_path, rendered.job.id).video),
         )
     await first.close()  # the process dies here
 
     second_backend, second_observer = ScriptedBackend(), RecordingObserver()
-    second = make_service(database, second_backend, clock)
+    second = make_service(database, second_backend, clock, data_dir=tmp_path)
     await second.start(second_observer)
     try:
         [respec] = await second_backend.wait_submitted(1)
@@ -261,12 +262,12 @@ async def test_restart_requeues_running_and_redelivers_rendered(
 
 
 async def test_a_passing_delivery_error_is_retried_and_the_status_follows_the_record(
-    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+    service: Jobs, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
 ) -> None:
     observer.passing_delivery_errors = 2
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
-    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+    backend.emit(Done(ticket.job.id, result_for(tmp_path, ticket.job.id)))
 
     await observer.wait(lambda: observer.confirmed)
 
@@ -276,12 +277,12 @@ async def test_a_passing_delivery_error_is_retried_and_the_status_follows_the_re
 
 
 async def test_a_delivery_that_keeps_failing_is_refunded(
-    service: VideoService, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
+    service: Jobs, backend: ScriptedBackend, observer: RecordingObserver, tmp_path: Path
 ) -> None:
     observer.passing_delivery_errors = 99
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
-    backend.emit(Done(ticket.job.id, result_for(tmp_path / "1.mp4")))
+    backend.emit(Done(ticket.job.id, result_for(tmp_path, ticket.job.id)))
 
     await observer.wait(lambda: observer.failed)
 
@@ -305,7 +306,7 @@ class FlakyBackend(ScriptedBackend):
 async def test_the_queue_survives_a_backend_that_refuses_a_job(
     database: Database, clock: ManualClock, observer: RecordingObserver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jobs.service.DISPATCH_RETRY_SECONDS", 0.01)
+    monkeypatch.setattr("jobs.runner.DISPATCH_RETRY_SECONDS", 0.01)
     backend = FlakyBackend()
     service = make_service(database, backend, clock)
     await service.start(observer)

@@ -50,12 +50,8 @@ def load_slow_and_fragile(
     return pipe
 
 
-def load_nothing(
-    preset: Preset, device: torch.device, dtype: torch.dtype, speed: SpeedOptions
-) -> DiffusionPipeline:
-    raise OSError(
-        f"no weights for {preset.id} on this machine\n(a second line the reason must not carry)"
-    )
+def load_nothing(preset: Preset, device: torch.device, dtype: torch.dtype, speed: SpeedOptions) -> DiffusionPipeline:
+    raise OSError(f"no weights for {preset.id} on this machine\n(a second line the reason must not carry)")
 
 
 def die_while_loading(

@@ -130,9 +130,7 @@ def test_every_preset_field_but_the_id_can_be_set() -> None:
         ('[tiny]\npipeline = "WanPipeline"', "preset 'tiny': tiny is built in code"),
     ],
 )
-def test_a_bad_entry_names_the_file_the_preset_and_the_field(
-    tmp_path: Path, entry: str, complaint: str
-) -> None:
+def test_a_bad_entry_names_the_file_the_preset_and_the_field(tmp_path: Path, entry: str, complaint: str) -> None:
     path = write(tmp_path, "presets.toml", entry)
     with pytest.raises(PresetsFileError) as raised:
         load_catalogue(path)
@@ -151,9 +149,7 @@ def test_a_bad_entry_names_the_file_the_preset_and_the_field(
         ("presets.json", "[1, 2]", "the top level must map preset ids to tables of fields"),
     ],
 )
-def test_a_file_that_cannot_be_read_as_presets_is_refused(
-    tmp_path: Path, name: str, text: str, complaint: str
-) -> None:
+def test_a_file_that_cannot_be_read_as_presets_is_refused(tmp_path: Path, name: str, text: str, complaint: str) -> None:
     path = write(tmp_path, name, text)
     with pytest.raises(PresetsFileError) as raised:
         load_catalogue(path)

@@ -16,9 +16,7 @@ from model.presets import PRESETS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_model_cli(
-    *args: str, cwd: Path = REPO_ROOT, **settings: str
-) -> subprocess.CompletedProcess[str]:
+def run_model_cli(*args: str, cwd: Path = REPO_ROOT, **settings: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-W", "error", "-m", "model", *args]
     # PYTHONPATH, not cwd, finds the package: generate writes relative to the caller's directory.
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **settings}
@@ -131,8 +129,6 @@ def test_a_real_preset_without_a_gpu_stops_at_once_with_advice(tmp_path: Path) -
 
 
 def test_an_aspect_the_preset_lacks_is_refused(tmp_path: Path) -> None:
-    done = run_model_cli(
-        "generate", "a fox", "--preset", "cogvideox-2b", "--aspect", "9:16", cwd=tmp_path
-    )
+    done = run_model_cli("generate", "a fox", "--preset", "cogvideox-2b", "--aspect", "9:16", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: cogvideox-2b offers aspects 16:9, not 9:16"

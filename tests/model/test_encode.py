@@ -143,9 +143,7 @@ def test_any_clip_fits_its_budget_and_plays_inline(
     budget: int,
     seed: int,
 ) -> None:
-    frames = (
-        noise(count, height, width, seed) if content == "noise" else gradient(count, height, width)
-    )
+    frames = noise(count, height, width, seed) if content == "noise" else gradient(count, height, width)
     path = tmp_path / f"{seed}.mp4"
 
     result = encode_mp4(frames, fps=fps, path=path, max_bytes=budget, metadata=CREDITS)
@@ -163,9 +161,7 @@ def test_noise_under_a_tight_budget_still_fits(tmp_path: Path) -> None:
     assert_plays_inline(result, 25, result.height, result.width)
 
 
-EncodeOnce = Callable[
-    [npt.NDArray[np.uint8], "encode._Settings", int, Mapping[str, str], Path], int
-]
+EncodeOnce = Callable[[npt.NDArray[np.uint8], "encode._Settings", int, Mapping[str, str], Path], int]
 
 
 def overshooting(times: int) -> EncodeOnce:
@@ -209,9 +205,7 @@ def stuck_at_coarsest_quantiser(bytes_per_pixel: int) -> EncodeOnce:
     return encode_once
 
 
-def test_an_overshoot_is_re_encoded_at_a_lower_bitrate(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_overshoot_is_re_encoded_at_a_lower_bitrate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(encode, "_encode_once", overshooting(times=1))
 
     result = encoded(tmp_path, noise(9, 120, 160))
@@ -235,9 +229,7 @@ def test_a_large_miss_at_a_set_bitrate_downscales_keeping_aspect(
     assert_plays_inline(result, 9, result.height, result.width)
 
 
-def test_a_budget_that_never_fits_raises_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_budget_that_never_fits_raises_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(encode, "_encode_once", stuck_at_coarsest_quantiser(bytes_per_pixel=1_000))
 
     with pytest.raises(EncodeError, match="cannot fit"):
@@ -247,9 +239,7 @@ def test_a_budget_that_never_fits_raises_and_leaves_nothing(
 
 
 @pytest.mark.parametrize("max_bytes", [0, 1_000, 3_000])
-def test_an_impossibly_small_budget_raises_and_leaves_nothing(
-    tmp_path: Path, max_bytes: int
-) -> None:
+def test_an_impossibly_small_budget_raises_and_leaves_nothing(tmp_path: Path, max_bytes: int) -> None:
     with pytest.raises(EncodeError, match="too small"):
         encoded(tmp_path, noise(49, 64, 64), max_bytes=max_bytes)
 
@@ -282,9 +272,7 @@ def test_custom_keys_round_trip_alongside_the_standard_ones(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_float_frames_in_unit_range_encode_like_their_uint8_values(
-    tmp_path: Path, dtype: type[np.floating]
-) -> None:
+def test_float_frames_in_unit_range_encode_like_their_uint8_values(tmp_path: Path, dtype: type[np.floating]) -> None:
     expected = gradient(5, 64, 96)
     frames = expected.astype(dtype) / 255
     # Out of range is clipped, not wrapped; NaN (an fp16 VAE overflow) becomes black.

@@ -13,7 +13,7 @@ import pytest
 import torch
 from diffusers import DiffusionPipeline, WanPipeline, WanTransformer3DModel
 
-from model.contract import RenderSpec
+from model.contract import ClipSpec
 from model.pipeline import (
     DeviceError,
     InvalidSpecError,
@@ -32,10 +32,13 @@ from model.tiny import build_tiny_pipeline, build_tokenizer
 from tests.model.loaders import FAILING_STEP, MID_DENOISE_FAIL_WORD, load_fragile_mid_denoise
 from tests.model.specs import TINY, tiny_spec
 
+
+def tiny_clip(**changes: Any) -> ClipSpec:
+    return tiny_spec(**changes).clip
+
+
 CPU = torch.device("cpu")
-no_gpu = pytest.mark.skipif(
-    torch.cuda.is_available(), reason="checks the behaviour without a CUDA GPU"
-)
+no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the behaviour without a CUDA GPU")
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +46,8 @@ def pipe() -> DiffusionPipeline:
     return load_pipeline(TINY, CPU, pick_dtype(CPU))
 
 
-def render_quietly(pipe: DiffusionPipeline, spec: RenderSpec) -> np.ndarray:
-    return render(pipe, TINY, spec, on_step=lambda *_: None, should_stop=lambda: False)
+def render_quietly(pipe: DiffusionPipeline, clip: ClipSpec) -> np.ndarray:
+    return render(pipe, TINY, clip, on_step=lambda *_: None, should_stop=lambda: False)
 
 
 def test_tiny_is_a_genuine_wan_pipeline(pipe: DiffusionPipeline) -> None:
@@ -56,19 +59,17 @@ def test_tiny_is_a_genuine_wan_pipeline(pipe: DiffusionPipeline) -> None:
 
 @pytest.mark.parametrize("aspect", TINY.resolutions)
 @pytest.mark.parametrize("frames", [9, 17])
-def test_renders_the_requested_frames_and_size(
-    pipe: DiffusionPipeline, aspect: str, frames: int
-) -> None:
+def test_renders_the_requested_frames_and_size(pipe: DiffusionPipeline, aspect: str, frames: int) -> None:
     width, height = TINY.resolutions[aspect]
-    clip = render_quietly(pipe, tiny_spec(frames=frames, width=width, height=height))
+    clip = render_quietly(pipe, tiny_clip(frames=frames, width=width, height=height))
     assert clip.shape == (frames, height, width, 3)
     assert np.isfinite(clip).all() and clip.min() >= 0 and clip.max() <= 1
 
 
 def test_same_seed_same_frames_other_seed_other_frames(pipe: DiffusionPipeline) -> None:
-    first = render_quietly(pipe, tiny_spec(seed=11))
-    again = render_quietly(pipe, tiny_spec(seed=11))
-    other = render_quietly(pipe, tiny_spec(seed=12))
+    first = render_quietly(pipe, tiny_clip(seed=11))
+    again = render_quietly(pipe, tiny_clip(seed=11))
+    other = render_quietly(pipe, tiny_clip(seed=12))
     np.testing.assert_array_equal(first, again)
     assert np.abs(first - other).mean() > 1e-3
 
@@ -90,7 +91,7 @@ def test_progress_is_reported_after_every_step(pipe: DiffusionPipeline) -> None:
     render(
         pipe,
         TINY,
-        tiny_spec(steps=3),
+        tiny_clip(steps=3),
         on_step=lambda *report: reports.append(report),
         should_stop=lambda: False,
     )
@@ -99,23 +100,29 @@ def test_progress_is_reported_after_every_step(pipe: DiffusionPipeline) -> None:
     assert elapsed == sorted(elapsed) and elapsed[0] > 0
 
 
-def test_should_stop_interrupts_within_one_step(pipe: DiffusionPipeline) -> None:
+def test_should_stop_interrupts_within_one_step_and_decodes_nothing(
+    pipe: DiffusionPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
     steps: list[int] = []
+    decodes: list[object] = []
+    decode = pipe.vae.decode
+    monkeypatch.setattr(pipe.vae, "decode", lambda *args, **kwargs: decodes.append(args) or decode(*args, **kwargs))
     with pytest.raises(RenderInterrupted, match="after step 2 of 10"):
         render(
             pipe,
             TINY,
-            tiny_spec(steps=10),
+            tiny_clip(steps=10),
             on_step=lambda step, total, elapsed: steps.append(step),
             should_stop=lambda: len(steps) >= 2,
         )
     assert steps == [1, 2]
+    assert decodes == []  # a cancelled clip is dropped, so the VAE never decodes it
 
 
 def test_the_pipeline_renders_again_after_an_interruption(pipe: DiffusionPipeline) -> None:
     with pytest.raises(RenderInterrupted):
-        render(pipe, TINY, tiny_spec(), on_step=lambda *_: None, should_stop=lambda: True)
-    assert render_quietly(pipe, tiny_spec()).shape[0] == TINY.default_frames
+        render(pipe, TINY, tiny_clip(), on_step=lambda *_: None, should_stop=lambda: True)
+    assert render_quietly(pipe, tiny_clip()).shape[0] == TINY.default_frames
 
 
 @pytest.mark.parametrize(
@@ -131,7 +138,7 @@ def test_specs_the_model_would_silently_adjust_are_refused(
     pipe: DiffusionPipeline, changes: dict[str, int], complaint: str
 ) -> None:
     with pytest.raises(InvalidSpecError, match=complaint):
-        render_quietly(pipe, tiny_spec(**changes))
+        render_quietly(pipe, tiny_clip(**changes))
 
 
 @pytest.mark.parametrize(
@@ -170,19 +177,15 @@ def test_asking_for_cuda_without_a_gpu_is_refused() -> None:
 
 
 @pytest.mark.parametrize("offload", ["model", "group", "sequential"])
-def test_offload_is_skipped_on_a_cpu_with_a_log_line(
-    offload: Offload, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_offload_is_skipped_on_a_cpu_with_a_log_line(offload: Offload, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="model.pipeline"):
         offloaded = load_pipeline(TINY, CPU, torch.float32, SpeedOptions(offload=offload))
     assert f"offload {offload!r} skipped: the pipeline runs on the CPU" in caplog.messages
     assert execution_device(offloaded) == CPU
-    assert render_quietly(offloaded, tiny_spec()).shape[0] == TINY.default_frames
+    assert render_quietly(offloaded, tiny_clip()).shape[0] == TINY.default_frames
 
 
-def test_the_cache_hook_and_vae_tiling_still_render(
-    pipe: DiffusionPipeline, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_cache_hook_and_vae_tiling_still_render(pipe: DiffusionPipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     options = SpeedOptions(vae_tiling=True, cache=FirstBlockCache(threshold=0.5))
     cached = load_pipeline(TINY, CPU, torch.float32, options)
     assert cached.transformer.is_cache_enabled
@@ -194,13 +197,13 @@ def test_the_cache_hook_and_vae_tiling_still_render(
         return tiled_decode(*args, **kwargs)
 
     monkeypatch.setattr(cached.vae, "tiled_decode", counted_tiled_decode)
-    spec = tiny_spec(width=320, height=64)  # wider than one 256-pixel VAE tile
+    wide = tiny_clip(width=320, height=64)  # wider than one 256-pixel VAE tile
 
-    clip = render_quietly(cached, spec)
-    assert clip.shape == (spec.frames, 64, 320, 3) and len(tiled_decodes) == 1
+    clip = render_quietly(cached, wide)
+    assert clip.shape == (wide.frames, 64, 320, 3) and len(tiled_decodes) == 1
     assert np.isfinite(clip).all() and clip.min() >= 0 and clip.max() <= 1
     # A threshold this loose skips blocks on the tiny model: the hook is really in the loop.
-    assert np.abs(clip - render_quietly(pipe, spec)).max() > 0.01
+    assert np.abs(clip - render_quietly(pipe, wide)).max() > 0.01
 
 
 # torch.compile imports inductor, whose own imports use a torch API torch deprecates.
@@ -218,9 +221,7 @@ def test_compile_wraps_each_transformer_block_not_the_whole_model(
     assert transformer._compiled_call_impl is None
 
 
-def test_a_download_reports_what_has_arrived(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_download_reports_what_has_arrived(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blobs = tmp_path / "blobs"
     blobs.mkdir()
     with (blobs / "abc.incomplete").open("wb") as partial:
@@ -236,18 +237,16 @@ def test_a_download_reports_what_has_arrived(
 def test_a_render_that_fails_mid_denoise_leaves_the_pipeline_usable() -> None:
     """diffusers resets the cache hook's state only at the end of a successful call: after a
     failure, the next job of another size would meet the stale cached tensors."""
-    cached = load_fragile_mid_denoise(
-        TINY, CPU, torch.float32, SpeedOptions(cache=FirstBlockCache(threshold=0.05))
-    )
+    cached = load_fragile_mid_denoise(TINY, CPU, torch.float32, SpeedOptions(cache=FirstBlockCache(threshold=0.05)))
     steps: list[int] = []
     with pytest.raises(RuntimeError, match=f"injected failure in denoising step {FAILING_STEP}"):
         render(
             cached,
             TINY,
-            tiny_spec(prompt=f"a vase, {MID_DENOISE_FAIL_WORD}", width=64, height=64),
+            tiny_clip(prompt=f"a vase, {MID_DENOISE_FAIL_WORD}", width=64, height=64),
             on_step=lambda step, *_: steps.append(step),
             should_stop=lambda: False,
         )
     assert steps == list(range(1, FAILING_STEP))  # it failed inside denoising, not before
-    clip = render_quietly(cached, tiny_spec(width=112, height=64))
+    clip = render_quietly(cached, tiny_clip(width=112, height=64))
     assert clip.shape == (TINY.default_frames, 64, 112, 3)

@@ -95,9 +95,7 @@ def test_every_preset_is_usable_as_configured(preset: Preset) -> None:
     assert set(preset.resolutions) <= set(ASPECTS)
     assert preset.licence_url.startswith("https://")
     assert preset.authors
-    assert (
-        preset.default_steps >= 1 and preset.guidance > 1
-    )  # every preset uses classifier-free guidance
+    assert preset.default_steps >= 1 and preset.guidance > 1  # every preset uses classifier-free guidance
     assert preset.cost_weight >= 1
 
 
@@ -155,9 +153,7 @@ def test_tiny_is_the_cheapest_and_small_enough_for_a_cpu() -> None:
         ("tiny", {"default_frames": -3}, "field 'default_frames': default -3 frames is outside"),
     ],
 )
-def test_an_entry_that_contradicts_its_model_is_refused(
-    preset_id: str, change: dict[str, Any], complaint: str
-) -> None:
+def test_an_entry_that_contradicts_its_model_is_refused(preset_id: str, change: dict[str, Any], complaint: str) -> None:
     with pytest.raises(PresetError, match=re.escape(complaint)):
         dataclasses.replace(get_preset(preset_id), **change)
 
@@ -165,10 +161,7 @@ def test_an_entry_that_contradicts_its_model_is_refused(
 def test_unknown_preset_names_the_valid_ones() -> None:
     with pytest.raises(UnknownPresetError) as raised:
         get_preset("sora")
-    assert (
-        str(raised.value)
-        == "unknown preset 'sora'; choose one of: wan-1.3b, ltx, cogvideox-2b, wan-14b, tiny"
-    )
+    assert str(raised.value) == "unknown preset 'sora'; choose one of: wan-1.3b, ltx, cogvideox-2b, wan-14b, tiny"
 
 
 def test_accepts_frames_follows_the_vae_stride() -> None:
@@ -186,7 +179,5 @@ def test_importing_presets_loads_no_torch() -> None:
 def _heavy_modules_after_import(module: str) -> str:
     heavy = ("torch", "diffusers", "transformers", "av")
     code = f"import sys, {module}; print(*(m for m in {heavy} if m in sys.modules))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     return done.stdout.strip()

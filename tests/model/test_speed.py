@@ -67,9 +67,7 @@ def test_cache_settings(raw: str, cache: FirstBlockCache | None) -> None:
         (parse_cache, "off:0.1", "must be off or first-block[:threshold]; got 'off:0.1'"),
     ],
 )
-def test_a_bad_value_says_what_is_allowed(
-    parse: Callable[[str], object], raw: str, complaint: str
-) -> None:
+def test_a_bad_value_says_what_is_allowed(parse: Callable[[str], object], raw: str, complaint: str) -> None:
     with pytest.raises(ValueError) as raised:
         parse(raw)
     assert str(raised.value) == complaint

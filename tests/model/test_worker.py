@@ -23,18 +23,14 @@ import av
 import pytest
 import pytest_asyncio
 
+from common.failures import Failure, FailureCode
+from model.catalogue import load_catalogue
 from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started
-from model.catalogue import from_snapshot, load_catalogue
-from model.local_backend import (
-    SHUT_DOWN_REASON,
-    STALLED_REASON,
-    BackendFullError,
-    LocalWorkerBackend,
-    WorkerStartError,
-)
-from model.presets import UnknownPresetError, get_preset
+from model.local_backend import BackendFullError, LocalWorkerBackend, WorkerStartError
+from model.presets import PRESETS, get_preset
 from model.speed import FirstBlockCache, SpeedOptions
-from model.worker import WorkerConfig, _warm_up_spec
+from model.worker.protocol import WorkerConfig
+from model.worker.runtime import warm_up_clip
 from tests.model.loaders import BLOCK_LOAD_ENV, FAIL_WORD, HANG_WORD
 from tests.model.specs import REQUESTER_ID, REQUESTER_NAME, SEED, TINY, tiny_spec
 
@@ -52,6 +48,9 @@ def loader(name: str) -> str:
     return f"tests.model.loaders:{name}"
 
 
+CANCELLED = Failure(FailureCode.CANCELLED)
+
+
 def presets_file(folder: Path) -> str:
     path = folder / "presets.toml"
     path.write_text(f"[tiny]\nmax_frames = {LONG_TINY_FRAMES}\n\n[my-wan]\nbase = 'wan-1.3b'\n")
@@ -60,12 +59,11 @@ def presets_file(folder: Path) -> str:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def backend(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalWorkerBackend]:
-    media_dir = tmp_path_factory.mktemp("media")
+    data_dir = tmp_path_factory.mktemp("data")
     config = WorkerConfig(
-        (TINY.id,),
-        str(media_dir),
+        (load_catalogue(presets_file(data_dir))[TINY.id],),
+        str(data_dir),
         device="cpu",
-        presets_file=presets_file(media_dir),
         pipeline_loader=loader("load_slow_and_fragile"),
     )
     backend = LocalWorkerBackend(config)
@@ -106,9 +104,7 @@ def of_job(events: list[RenderEvent], job_id: int) -> list[RenderEvent]:
 async def test_the_parent_process_never_imports_torch() -> None:
     heavy = ("torch", "diffusers", "transformers", "av")
     code = f"import sys, model.local_backend; print(*(m for m in {heavy} if m in sys.modules))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
 
 
@@ -121,20 +117,7 @@ async def test_the_worker_serves_the_presets_file_too(backend: LocalWorkerBacken
     spec = make_spec(frames=LONG_TINY_FRAMES)
     await backend.submit(spec)
     done = (await events_until_finished(backend, spec.job_id))[-1]
-    assert isinstance(done, Done) and done.result.frames == LONG_TINY_FRAMES
-
-
-async def test_a_worker_config_checks_its_presets_against_the_file(tmp_path: Path) -> None:
-    WorkerConfig(("my-wan",), str(tmp_path), presets_file=presets_file(tmp_path))
-    with pytest.raises(UnknownPresetError, match="choose one of: wan-1.3b, ltx"):
-        WorkerConfig(("my-wan",), str(tmp_path))
-
-
-async def test_a_worker_config_takes_the_catalogue_the_bot_already_loaded(tmp_path: Path) -> None:
-    loaded = load_catalogue(presets_file(tmp_path))
-    Path(presets_file(tmp_path)).unlink()  # only the loaded catalogue is left: the file is not read again
-    config = WorkerConfig(("my-wan",), str(tmp_path), presets_file=str(tmp_path / "presets.toml"), presets=loaded)
-    assert "my-wan" in from_snapshot(config.catalogue)
+    assert isinstance(done, Done) and done.result.video.frames == LONG_TINY_FRAMES
 
 
 async def test_progress_arrives_in_order_and_precedes_done(backend: LocalWorkerBackend) -> None:
@@ -144,9 +127,7 @@ async def test_progress_arrives_in_order_and_precedes_done(backend: LocalWorkerB
 
     assert events[0] == Started(spec.job_id)
     progress = [event for event in events if isinstance(event, Progress)]
-    assert [(p.step, p.total) for p in progress] == [
-        (step, spec.steps) for step in range(1, spec.steps + 1)
-    ]
+    assert [(p.step, p.total) for p in progress] == [(step, spec.clip.steps) for step in range(1, spec.clip.steps + 1)]
     assert [p.elapsed for p in progress] == sorted(p.elapsed for p in progress)
     assert events[1 : len(progress) + 1] == progress
     assert isinstance(events[-1], Done) and len(events) == len(progress) + 2
@@ -156,29 +137,31 @@ async def test_done_files_decode_to_the_clip_and_carry_the_credit(
     backend: LocalWorkerBackend,
 ) -> None:
     spec = make_spec(prompt="a fox running through snow at dusk", frames=9)
+    clip = spec.clip
     await backend.submit(spec)
     done = (await events_until_finished(backend, spec.job_id))[-1]
     assert isinstance(done, Done)
     result = done.result
 
-    video, poster = Path(result.video_path), Path(result.poster_path)
-    assert video.name == f"{spec.job_id}.mp4" and poster.name == f"{spec.job_id}.jpg"
-    assert video.stat().st_size == result.video_bytes <= spec.max_bytes
+    # Keys relative to DATA_DIR, which any process sharing it resolves the same way.
+    assert (result.video.key, result.poster_key) == (f"media/{spec.job_id}.mp4", f"media/{spec.job_id}.jpg")
+    video, poster = Path(backend.config.data_dir, result.video.key), Path(backend.config.data_dir, result.poster_key)
+    assert video.stat().st_size == result.video.bytes <= spec.max_bytes
     assert poster.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
-    assert (result.frames, result.width, result.height, result.fps) == (
+    assert (result.video.frames, result.video.width, result.video.height, result.video.fps) == (
         9,
-        spec.width,
-        spec.height,
-        spec.fps,
+        clip.width,
+        clip.height,
+        clip.fps,
     )
     assert result.render_seconds > 0 and result.encode_seconds > 0
 
     with av.open(str(video)) as container:
         frames = list(container.decode(video=0))
         tags = dict(container.metadata)
-    assert len(frames) == spec.frames
-    assert {(frame.width, frame.height) for frame in frames} == {(spec.width, spec.height)}
-    assert tags["title"] == spec.prompt
+    assert len(frames) == clip.frames
+    assert {(frame.width, frame.height) for frame in frames} == {(clip.width, clip.height)}
+    assert tags["title"] == clip.prompt
     assert tags["artist"] == REQUESTER_NAME
     for fact in (
         "AI-generated",
@@ -202,9 +185,7 @@ async def test_the_next_job_denoises_while_the_previous_one_encodes(
     await backend.submit(second)
     events = await events_until_finished(backend, first.job_id, second.job_id)
     assert events.index(Started(second.job_id)) < next(
-        index
-        for index, event in enumerate(events)
-        if isinstance(event, Done) and event.job_id == first.job_id
+        index for index, event in enumerate(events) if isinstance(event, Done) and event.job_id == first.job_id
     )
     assert isinstance(of_job(events, second.job_id)[-1], Done)
 
@@ -222,10 +203,10 @@ async def test_cancel_mid_render_stops_early(backend: LocalWorkerBackend) -> Non
     events = await events_until_finished(backend, spec.job_id, on_event=cancel_at_step_two)
 
     assert not any(isinstance(event, Done) for event in events)
-    assert events[-1] == Failed(spec.job_id, "cancelled", cancelled=True)
+    assert events[-1] == Failed(spec.job_id, CANCELLED)
     steps = [event.step for event in events if isinstance(event, Progress)]
-    assert 2 <= max(steps) < spec.steps
-    assert not Path(backend.config.media_dir, f"{spec.job_id}.mp4").exists()
+    assert 2 <= max(steps) < spec.clip.steps
+    assert not Path(backend.config.data_dir, "media", f"{spec.job_id}.mp4").exists()
 
 
 async def test_cancelling_a_waiting_job_fails_it_at_once(backend: LocalWorkerBackend) -> None:
@@ -238,16 +219,12 @@ async def test_cancelling_a_waiting_job_fails_it_at_once(backend: LocalWorkerBac
         if event.job_id == waiting.job_id:
             await backend.cancel(running.job_id)
 
-    events = await events_until_finished(
-        backend, running.job_id, waiting.job_id, on_event=stop_the_running_job
-    )
-    assert of_job(events, waiting.job_id) == [Failed(waiting.job_id, "cancelled", cancelled=True)]
+    events = await events_until_finished(backend, running.job_id, waiting.job_id, on_event=stop_the_running_job)
+    assert of_job(events, waiting.job_id) == [Failed(waiting.job_id, CANCELLED)]
     finished_running = next(
-        i
-        for i, event in enumerate(events)
-        if isinstance(event, Failed) and event.job_id == running.job_id
+        i for i, event in enumerate(events) if isinstance(event, Failed) and event.job_id == running.job_id
     )
-    assert events.index(Failed(waiting.job_id, "cancelled", cancelled=True)) < finished_running
+    assert events.index(Failed(waiting.job_id, CANCELLED)) < finished_running
 
 
 async def test_a_pipeline_exception_fails_only_that_job(backend: LocalWorkerBackend) -> None:
@@ -255,9 +232,8 @@ async def test_a_pipeline_exception_fails_only_that_job(backend: LocalWorkerBack
     await backend.submit(doomed)
     failed = (await events_until_finished(backend, doomed.job_id))[-1]
 
-    assert isinstance(failed, Failed) and not failed.cancelled
     injected = f"RuntimeError: injected failure for a prompt containing '{FAIL_WORD}'"
-    assert failed.reason == f"the render failed ({injected})"
+    assert failed == Failed(doomed.job_id, Failure(FailureCode.RENDER_ERROR, {"error": injected}))
 
     healthy = make_spec()
     await backend.submit(healthy)
@@ -273,10 +249,7 @@ async def test_submitting_beyond_capacity_is_refused(backend: LocalWorkerBackend
     for spec in jobs:
         await backend.cancel(spec.job_id)
     events = await events_until_finished(backend, *(spec.job_id for spec in jobs))
-    assert all(
-        of_job(events, spec.job_id)[-1] == Failed(spec.job_id, "cancelled", cancelled=True)
-        for spec in jobs
-    )
+    assert all(of_job(events, spec.job_id)[-1] == Failed(spec.job_id, CANCELLED) for spec in jobs)
 
 
 async def test_a_killed_worker_fails_its_job_and_a_new_one_serves_the_waiting_one(
@@ -286,30 +259,22 @@ async def test_a_killed_worker_fails_its_job_and_a_new_one_serves_the_waiting_on
     # Beyond the built-in tiny's frames: only the presets file, as read at start, allows it.
     waiting = make_spec(frames=LONG_TINY_FRAMES)
     killed_pid = backend.worker_pid
-    assert killed_pid is not None and backend.config.presets_file is not None
-    presets = Path(backend.config.presets_file)
-    original = presets.read_text()
+    assert killed_pid is not None
 
     async def kill_at_first_step(event: RenderEvent) -> None:
         if isinstance(event, Progress) and event.step == 1 and event.job_id == doomed.job_id:
-            # An operator edits the file meanwhile: the new worker still agrees with the bot.
-            presets.write_text("[tiny]\nmax_frames = 'not a number'\n")
             os.kill(killed_pid, signal.SIGKILL)
 
     await backend.submit(doomed)
     await backend.submit(waiting)
-    try:
-        events = await events_until_finished(
-            backend, doomed.job_id, waiting.job_id, on_event=kill_at_first_step
-        )
-    finally:
-        presets.write_text(original)
+    events = await events_until_finished(backend, doomed.job_id, waiting.job_id, on_event=kill_at_first_step)
     assert of_job(events, doomed.job_id)[-1] == Failed(
-        doomed.job_id, f"the render worker stopped unexpectedly (exit code {-signal.SIGKILL})"
+        doomed.job_id, Failure(FailureCode.WORKER_CRASHED, {"exit_code": -signal.SIGKILL})
     )
     waited = of_job(events, waiting.job_id)
     assert waited[0] == Started(waiting.job_id)
-    assert isinstance(waited[-1], Done) and waited[-1].result.frames == LONG_TINY_FRAMES
+    # The new worker got the presets the bot loaded, with the file's longer tiny.
+    assert isinstance(waited[-1], Done) and waited[-1].result.video.frames == LONG_TINY_FRAMES
     assert [type(event) for event in waited].count(Done) == 1
     assert not any(isinstance(event, Failed) for event in waited)
     assert backend.worker_pid not in (None, killed_pid)
@@ -319,21 +284,23 @@ async def test_a_killed_worker_fails_its_job_and_a_new_one_serves_the_waiting_on
     assert isinstance((await events_until_finished(backend, next_job.job_id))[-1], Done)
 
 
-async def test_a_worker_config_carries_its_catalogue_across_a_spawn(tmp_path: Path) -> None:
-    config = WorkerConfig((TINY.id,), str(tmp_path), presets_file=presets_file(tmp_path))
+async def test_a_worker_config_and_its_presets_pickle_as_they_are(tmp_path: Path) -> None:
+    """A spawn pickles the config: presets from a file cross as the bot loaded them, file or no file."""
+    catalogue = load_catalogue(presets_file(tmp_path))
     Path(presets_file(tmp_path)).write_text("not toml at all [")
+    config = WorkerConfig((catalogue["tiny"], catalogue["my-wan"]), str(tmp_path))
     copy = pickle.loads(pickle.dumps(config))
-    assert copy == config
-    catalogue = from_snapshot(copy.catalogue)
-    assert catalogue["tiny"].max_frames == LONG_TINY_FRAMES and "my-wan" in catalogue
+    assert copy == config and copy.preset_ids == ("tiny", "my-wan")
+    assert copy.presets[0].max_frames == LONG_TINY_FRAMES
+    assert all(pickle.loads(pickle.dumps(preset)) == preset for preset in PRESETS.values())
 
 
 async def test_the_warm_up_renders_the_default_clip_in_two_steps() -> None:
     """With VIDEO_COMPILE the blocks compile for the shapes they first see: the default job's."""
     for preset in (TINY, *(get_preset(preset_id) for preset_id in ("wan-1.3b", "ltx"))):
-        spec = _warm_up_spec(preset)
-        assert (spec.width, spec.height) == preset.default_size
-        assert (spec.frames, spec.steps) == (preset.default_frames, 2)
+        clip = warm_up_clip(preset)
+        assert (clip.width, clip.height) == preset.default_size
+        assert (clip.frames, clip.steps) == (preset.default_frames, 2)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -346,7 +313,7 @@ async def touchy_backend(
     block = media_dir / "block-loading"
     os.environ[BLOCK_LOAD_ENV] = str(block)  # inherited by every worker spawned from now on
     config = WorkerConfig(
-        (TINY.id,),
+        (TINY,),
         str(media_dir),
         device="cpu",
         pipeline_loader=loader("load_slow_and_fragile"),
@@ -373,7 +340,7 @@ async def test_a_hung_render_is_killed_failed_and_the_waiting_job_runs(
 
     assert of_job(events, hung.job_id) == [
         Started(hung.job_id),
-        Failed(hung.job_id, STALLED_REASON),
+        Failed(hung.job_id, Failure(FailureCode.WORKER_STALLED)),
     ]
     assert isinstance(of_job(events, waiting.job_id)[-1], Done)
     assert backend.worker_pid not in (None, hung_pid)
@@ -388,17 +355,15 @@ async def test_a_failed_restart_is_tried_again_until_a_worker_serves(
     assert killed_pid is not None
     try:
         os.kill(killed_pid, signal.SIGKILL)
-        await until(lambda: backend.unavailable_reason is not None)
+        await until(lambda: backend.unavailable is not None)
         meanwhile = make_spec()
         await backend.submit(meanwhile)
         failed = (await events_until_finished(backend, meanwhile.job_id))[-1]
-        assert isinstance(failed, Failed) and not failed.cancelled
-        assert failed.reason.startswith(
-            f"the render worker could not restart: OSError: loading is blocked while {block}"
-        )
+        assert isinstance(failed, Failed) and failed.failure.code is FailureCode.WORKER_UNAVAILABLE
+        assert str(failed.failure.details["error"]).startswith(f"OSError: loading is blocked while {block}")
     finally:
         block.unlink()
-    await until(lambda: backend.unavailable_reason is None)
+    await until(lambda: backend.unavailable is None)
     healthy = make_spec()
     await backend.submit(healthy)
     assert isinstance((await events_until_finished(backend, healthy.job_id))[-1], Done)
@@ -418,14 +383,14 @@ async def test_workers_that_cannot_start_raise_clear_errors(
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     speed = SpeedOptions(offload="none", vae_tiling=False, cache=FirstBlockCache(0.3))
-    tiny_on_cpu = WorkerConfig((TINY.id,), str(tmp_path), device="cpu", speed=speed)
+    tiny_on_cpu = WorkerConfig((TINY,), str(tmp_path), device="cpu", speed=speed)
     # Side by side: each costs a process start.
     load_failed, died, not_cached = await asyncio.gather(
         *(
             start_failure(dataclasses.replace(tiny_on_cpu, pipeline_loader=loader(name)))
             for name in ("load_nothing", "die_while_loading")
         ),
-        start_failure(WorkerConfig(("wan-1.3b",), str(tmp_path), device="cpu")),
+        start_failure(WorkerConfig((get_preset("wan-1.3b"),), str(tmp_path), device="cpu")),
     )
     assert load_failed == "OSError: no weights for tiny on this machine"
     assert died == "the render worker stopped while starting (exit code 3)"
@@ -438,11 +403,11 @@ async def test_workers_that_cannot_start_raise_clear_errors(
     # The workers log to the bot's stderr, in their own format, a foreseen failure without a
     # traceback, and leave a core to the bot when they render on the CPU.
     log = capfd.readouterr().err
-    assert f"render-worker ERROR model.worker: the render worker cannot start: {not_cached}" in log
+    assert f"render-worker ERROR model.worker.process: the render worker cannot start: {not_cached}" in log
     assert "WeightsUnavailableError" not in log
     assert f"loading preset tiny on cpu ({speed})" in log
     threads = max(1, len(os.sched_getaffinity(0)) - 1)
-    assert f"render-worker INFO model.worker: rendering on the CPU with {threads} threads" in log
+    assert f"render-worker INFO model.worker.runtime: rendering on the CPU with {threads} threads" in log
 
 
 async def start_failure(config: WorkerConfig) -> str:
@@ -457,9 +422,7 @@ async def start_failure(config: WorkerConfig) -> str:
 
 
 async def test_close_fails_outstanding_jobs_and_ends_the_stream(tmp_path: Path) -> None:
-    config = WorkerConfig(
-        (TINY.id,), str(tmp_path), device="cpu", pipeline_loader=loader("load_slow_and_fragile")
-    )
+    config = WorkerConfig((TINY,), str(tmp_path), device="cpu", pipeline_loader=loader("load_slow_and_fragile"))
     backend = LocalWorkerBackend(config)
     try:
         await backend.start()
@@ -469,5 +432,5 @@ async def test_close_fails_outstanding_jobs_and_ends_the_stream(tmp_path: Path) 
         await backend.close()
     async with asyncio.timeout(EVENT_TIMEOUT_SECONDS):
         events = [event async for event in backend.events()]
-    assert events[-1] == Failed(spec.job_id, SHUT_DOWN_REASON)
+    assert events[-1] == Failed(spec.job_id, Failure(FailureCode.WORKER_SHUT_DOWN))
     assert not backend.worker_alive

@@ -4,24 +4,26 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
 from model.presets import PRESETS
 from model.speed import FirstBlockCache, SpeedOptions
+from settings.bot import load_bot_settings as load_settings
+from settings.database import DEFAULT_DATABASE_URL
+from settings.environment import SettingsError
 
 
 def test_defaults_with_only_a_token(tmp_path: Path) -> None:
     settings = load_settings({"DISCORD_TOKEN": "abc"}, dotenv_path=tmp_path / "missing.env")
     assert settings.discord.token == "abc"
     assert settings.discord.guild_id is None
-    assert settings.storage.database_url == DEFAULT_DATABASE_URL
-    assert settings.storage.data_dir == Path("data")
+    assert settings.database.url == DEFAULT_DATABASE_URL
+    assert settings.media.data_dir == Path("data").resolve()
     assert settings.video.model == "wan-1.3b"
     assert settings.video.device == "auto"
     assert settings.video.presets_file is None and settings.video.presets is PRESETS
     assert settings.video.speed == SpeedOptions()
     assert settings.quota.daily_credits == 10
     assert (settings.quota.max_active_jobs, settings.quota.cooldown_seconds) == (2, 0)
-    assert settings.log_level == "INFO"
+    assert settings.log.level == "INFO"
 
 
 def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
@@ -98,5 +100,12 @@ def test_a_bad_setting_is_named_in_one_line(environ: dict[str, str], named: str)
 def test_a_database_password_is_known_as_a_secret() -> None:
     url = "postgresql+asyncpg://bot:hunter2@db.example/bot"
     settings = load_settings({"DISCORD_TOKEN": "t", "DATABASE_URL": url}, dotenv_path=None)
-    assert settings.storage.url_secrets == ("hunter2",)
-    assert load_settings({"DISCORD_TOKEN": "t"}, dotenv_path=None).storage.url_secrets == ()
+    assert settings.database.secrets == ("hunter2",)
+    assert "hunter2" not in repr(settings)
+    assert load_settings({"DISCORD_TOKEN": "t"}, dotenv_path=None).database.secrets == ()
+
+
+def test_data_dir_is_resolved_to_an_absolute_path_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({"DISCORD_TOKEN": "t", "DATA_DIR": "./store/../media-root"}, dotenv_path=None)
+    assert settings.media.data_dir == tmp_path.resolve() / "media-root"

@@ -1,0 +1,45 @@
+"""The states and kinds the domain records. Stored as their string values, so they never renumber."""
+
+from __future__ import annotations
+
+import enum
+
+
+class JobState(enum.StrEnum):
+    """A job's place in its lifecycle; docs/architecture.md draws the transitions."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    RENDERED = "rendered"  # the file exists; the channel post has not been confirmed yet
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+UNFINISHED_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.RENDERED)
+ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
+"""Waiting for the GPU or on it: what the active-jobs limit and queue positions count."""
+
+
+class LedgerKind(enum.StrEnum):
+    RESERVE = "reserve"
+    REFUND = "refund"
+    GRANT = "grant"  # a moderator's one-off bonus
+    RESET = "reset"  # a moderator gave back one reservation (its job_id), counting when it did; no refund follows
+
+
+class WindowKind(enum.StrEnum):
+    DAILY = "daily"  # resets every day at the server's reset hour (UTC)
+    ROLLING = "rolling"  # what was spent in the last 24 hours
+
+
+class AuditAction(enum.StrEnum):
+    SET_DEFAULT = "set_default"
+    SET_ROLE = "set_role"
+    SET_MEMBER = "set_member"
+    GRANT = "grant"
+    RESET = "reset"
+    WINDOW = "window"
+    BAN = "ban"
+    UNBAN = "unban"
+    MODERATOR_ROLE = "moderator_role"

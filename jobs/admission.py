@@ -1,0 +1,119 @@
+"""Taking a /video request in: check it, price it, then admit, charge and queue it in one transaction.
+
+Nothing is charged unless the job is queued in the same commit; a refused request leaves no trace
+but its refusal (a RequestRefused, data the bot turns into words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from common.states import JobState
+from db.database import Database
+from db.models import Job
+from db.repositories.jobs import JobRepository
+from db.repositories.ledger import LedgerRepository
+from jobs.clip_options import PRESET_OPTION, resolve_clip
+from jobs.clock import Clock
+from jobs.errors import PresetUnavailable
+from jobs.group_commit import GroupCommit
+from jobs.pricing import clip_cost, default_clip_cost
+from jobs.prompts import clean_display_name
+from jobs.quota_policy import Admitted, MemberRef, QuotaPolicy
+from jobs.records import clip_columns
+from jobs.requests import ValidRequest, VideoRequest
+from jobs.views import JobView, Ticket
+from model.presets import Preset
+
+
+class JobAdmission:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        quota: QuotaPolicy,
+        clock: Clock,
+        presets: Mapping[str, Preset],
+        served: frozenset[str],
+        default_preset_id: str,
+        on_queued: Callable[[], None],
+    ) -> None:
+        self.database = database
+        self.quota = quota
+        self.clock = clock
+        self.presets = presets
+        self.served = served
+        self.default_preset_id = default_preset_id
+        self._on_queued = on_queued
+        self._submissions: GroupCommit[ValidRequest, Ticket] = GroupCommit(self._submit_batch)
+
+    @property
+    def served_presets(self) -> tuple[str, ...]:
+        return tuple(sorted(self.served))
+
+    def validate(self, request: VideoRequest) -> ValidRequest:
+        """Check everything that needs no database; raises a RequestRefused subclass."""
+        preset_id = request.options.get(PRESET_OPTION) or self.default_preset_id
+        preset = self._served_preset(str(preset_id))
+        clip = resolve_clip(preset, request.options)
+        return ValidRequest(request, preset, clip, clip_cost(preset, clip))
+
+    def default_clip_cost(self) -> int:
+        return default_clip_cost(self._served_preset(self.default_preset_id))
+
+    async def submit(self, valid: ValidRequest) -> Ticket:
+        """Admit, charge and queue the job in one transaction, or raise why not (a RequestRefused).
+
+        Submissions that arrive together share that transaction (group commit), each admitted in turn.
+        """
+        return await self._submissions.submit(valid)
+
+    async def _submit_batch(self, batch: Sequence[ValidRequest]) -> list[Ticket | Exception]:
+        now = self.clock.now()
+        claims = [(_member(valid.request), valid.cost) for valid in batch]
+        async with self.database.transaction() as session:
+            decisions = await self.quota.admit_all(session, claims, now)
+            admitted = [
+                (_job_for(valid, now), decision)
+                for valid, decision in zip(batch, decisions, strict=True)
+                if isinstance(decision, Admitted)
+            ]
+            jobs = JobRepository(session)
+            await jobs.add_all([job for job, _ in admitted])
+            await LedgerRepository(session).reserve((job for job, _ in admitted), now)
+            # The batch's jobs were numbered one after another inside this transaction.
+            first_position = await jobs.position(admitted[0][0].id) if admitted else 0
+            tickets = iter(
+                Ticket(JobView.of(job), first_position + index, decision.credits_left, decision.resets_at)
+                for index, (job, decision) in enumerate(admitted)
+            )
+        self._on_queued()
+        return [next(tickets) if isinstance(decision, Admitted) else decision for decision in decisions]
+
+    def _served_preset(self, preset_id: str) -> Preset:
+        if preset_id not in self.served or preset_id not in self.presets:
+            raise PresetUnavailable(preset_id, self.served_presets)
+        return self.presets[preset_id]
+
+
+def _member(request: VideoRequest) -> MemberRef:
+    return MemberRef(request.guild_id, request.user_id, request.role_ids)
+
+
+def _job_for(valid: ValidRequest, now: datetime) -> Job:
+    request, preset = valid.request, valid.preset
+    return Job(
+        state=JobState.QUEUED,
+        guild_id=request.guild_id,
+        channel_id=request.channel_id,
+        user_id=request.user_id,
+        user_name=clean_display_name(request.user_name),
+        **clip_columns(valid.clip),
+        max_bytes=request.max_bytes,
+        cost=valid.cost,
+        model_id=preset.repo,
+        licence=preset.licence,
+        licence_url=preset.licence_url,
+        created_at=now,
+    )

@@ -1,0 +1,111 @@
+"""The settings sections a process may need, each loaded from an Environment on its own.
+
+Free of SQLAlchemy, Discord and torch, so the model's command line and a remote GPU worker can
+load the video and media sections without the bot's dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.catalogue import PresetsFileError, load_catalogue
+from model.presets import DEFAULT_PRESET_ID, Preset
+from model.speed import DeviceSetting, SpeedOptions, parse_cache, parse_device, parse_offload, parse_switch
+from settings.environment import Environment, SettingsError, one_of, snowflake, url, whole_number
+
+DISCORD_API_URL = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_QUOTA_SETTING = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordSettings:
+    token: str
+    guild_id: int | None
+    api_url: str
+    gateway_url: str
+
+    def __repr__(self) -> str:  # the token must never reach a log line, even through a repr
+        return f"DiscordSettings(token='***', guild_id={self.guild_id}, api_url={self.api_url!r})"
+
+    @classmethod
+    def load(cls, env: Environment) -> DiscordSettings:
+        return cls(
+            token=env.required("DISCORD_TOKEN"),
+            guild_id=env.optional("DISCORD_GUILD_ID", None, snowflake),
+            api_url=env.optional("DISCORD_API_URL", DISCORD_API_URL, url(("http", "https"))),
+            gateway_url=env.optional("DISCORD_GATEWAY_URL", DISCORD_GATEWAY_URL, url(("ws", "wss"))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSettings:
+    data_dir: Path
+    """Absolute, resolved once: files are stored by keys relative to it ("media/12.mp4")."""
+
+    @classmethod
+    def load(cls, env: Environment) -> MediaSettings:
+        return cls(data_dir=Path(env.optional("DATA_DIR", "data", str)).resolve())
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSettings:
+    model: str
+    device: DeviceSetting
+    presets_file: Path | None
+    presets: Mapping[str, Preset]
+    """The built-in presets merged with presets_file's."""
+    speed: SpeedOptions
+
+    @property
+    def preset(self) -> Preset:
+        """The preset this deployment serves (VIDEO_MODEL)."""
+        return self.presets[self.model]
+
+    @classmethod
+    def load(cls, env: Environment) -> VideoSettings:
+        presets_file = env.optional("VIDEO_PRESETS_FILE", None, Path)
+        try:
+            presets = load_catalogue(presets_file)
+        except PresetsFileError as error:
+            raise SettingsError(f"VIDEO_PRESETS_FILE: {error}") from None
+        defaults = SpeedOptions()
+        return cls(
+            model=env.optional("VIDEO_MODEL", DEFAULT_PRESET_ID, one_of(tuple(presets))),
+            device=env.optional("VIDEO_DEVICE", "auto", parse_device),
+            presets_file=presets_file,
+            presets=presets,
+            speed=SpeedOptions(
+                offload=env.optional("VIDEO_OFFLOAD", defaults.offload, parse_offload),
+                vae_tiling=env.optional("VIDEO_VAE_TILING", defaults.vae_tiling, parse_switch),
+                cache=env.optional("VIDEO_CACHE", defaults.cache, parse_cache),
+                compile=env.optional("VIDEO_COMPILE", defaults.compile, parse_switch),
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSettings:
+    daily_credits: int
+    max_active_jobs: int
+    cooldown_seconds: int
+
+    @classmethod
+    def load(cls, env: Environment) -> QuotaSettings:
+        return cls(
+            daily_credits=env.optional("QUOTA_DAILY_CREDITS", 10, whole_number(0, MAX_QUOTA_SETTING)),
+            max_active_jobs=env.optional("QUOTA_MAX_ACTIVE_JOBS", 2, whole_number(1, MAX_QUOTA_SETTING)),
+            cooldown_seconds=env.optional("QUOTA_COOLDOWN_SECONDS", 0, whole_number(0, MAX_QUOTA_SETTING)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    level: str
+
+    @classmethod
+    def load(cls, env: Environment) -> LogSettings:
+        return cls(level=env.optional("LOG_LEVEL", "INFO", lambda raw: one_of(LOG_LEVELS)(raw.upper())))
