@@ -47,7 +47,9 @@ def smooth() -> Clip:
 
 def smooth_float() -> FloatClip:
     """The smooth clip as diffusers returns it (output_type="np"): float32 in [0, 1]."""
-    return smooth().astype(np.float32) / 255
+    clip = smooth().astype(np.float32)
+    clip /= 255  # in place: stays float32
+    return clip
 
 
 def textured() -> Clip:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from diffusers import DiffusionPipeline
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -7,7 +7,7 @@ and its failures are answered by bot.errors like a command's."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -33,7 +33,8 @@ def audit_message(page: AuditPage, locale: str) -> tuple[str, AuditPage]:
     if not page.entries:
         return text("audit.empty", locale), page
     title = text("audit.title", locale)
-    lines, shown = [title], []
+    lines = [title]
+    shown: list[AuditView] = []
     length = len(title)
     for entry in page.entries:
         line = _line(entry, locale, MESSAGE_LIMIT - len(title) - 1)
@@ -82,11 +83,15 @@ class AuditPageButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AuditPageButton:
-        return cls(int(match["guild_id"]), int(match["cursor"]), item.label or "")
+        # discord.py builds the item from the clicked component, which for this template is a button.
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(int(match["guild_id"]), int(match["cursor"]), label or "")
 
-    async def callback(self, interaction: discord.Interaction[VideoBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # Items are typed for any client; this one is only ever added to VideoBot's views.
+        interaction = cast("discord.Interaction[VideoBot]", interaction)
         try:
             await self._turn_page(interaction)
         except Exception as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Unpack
 
 import discord
 from discord.ext import commands
@@ -14,6 +15,9 @@ from jobs.admission import JobAdmission
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
 from jobs.runner import JobRunner
+
+if TYPE_CHECKING:
+    from discord.ext.commands.bot import _BotOptions
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +33,12 @@ class VideoBot(commands.Bot):
         moderation: ModerationService,
         media: MediaFiles,
         guild_id: int | None,
-        **options: object,
+        **options: Unpack[_BotOptions],
     ) -> None:
+        options.setdefault("allowed_mentions", NOBODY)  # the default for every message; posts name their one ping
         super().__init__(
             command_prefix=commands.when_mentioned,  # slash commands only; no message content intent
             intents=discord.Intents(guilds=True),  # no privileged intents needed
-            allowed_mentions=NOBODY,  # the default for every message; posts name their one ping
             help_command=None,
             tree_cls=AnsweringTree,  # one error handler for every app command
             **options,

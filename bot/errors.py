@@ -79,5 +79,6 @@ async def answer_error(interaction: discord.Interaction[VideoBot], error: Except
 def _what(interaction: discord.Interaction[VideoBot]) -> str:
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
-    custom_id = (interaction.data or {}).get("custom_id")
+    data = interaction.data
+    custom_id = data.get("custom_id") if data is not None else None
     return f"component {custom_id}" if custom_id else "an interaction"

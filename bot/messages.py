@@ -17,6 +17,7 @@ ENGLISH: Mapping[str, str] = {
     ),
     "prompt.empty": "Please describe the video you want: the {field} can't be empty.",
     "prompt.too_long": "That {field} is too long: please keep it under {limit} characters.",
+    "prompt.not_text": "The {field} must be text.",
     "prompt.control_characters": (
         "That {field} contains invisible control characters. Please retype it as plain text."
     ),

@@ -25,14 +25,11 @@ ROLE_TARGETS = (AuditAction.SET_ROLE, AuditAction.MODERATOR_ROLE)
 VALUE_CHARS = 210  # a value as shown, escaped: a ban with its longest reason fits, unescaped
 
 
-async def reply(interaction: discord.Interaction[VideoBot], content: str, **extra: object) -> None:
+async def reply(
+    interaction: discord.Interaction[VideoBot], content: str, *, view: discord.ui.View = discord.utils.MISSING
+) -> None:
     """Moderator replies are seen by the moderator alone, and ping no one."""
-    await interaction.response.send_message(
-        content,
-        ephemeral=True,
-        allowed_mentions=NOBODY,
-        **extra,  # type: ignore[arg-type]
-    )
+    await interaction.response.send_message(content, ephemeral=True, allowed_mentions=NOBODY, view=view)
 
 
 async def moderate(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from model.prompts import PromptProblem
+
 
 class RequestRefused(Exception):
     """Base class: the member asked for something the bot will not do. Nothing was charged."""
@@ -14,7 +16,7 @@ class RequestRefused(Exception):
 @dataclass
 class PromptRejected(RequestRefused):
     field: Literal["prompt", "negative_prompt"]
-    problem: Literal["empty", "too_long", "control_characters"]
+    problem: PromptProblem
     limit: int
 
 

@@ -77,7 +77,8 @@ def _preset_from_entry(preset_id: str, entry: object, catalogue: Mapping[str, Pr
         raise PresetError(preset_id, None, f"must be a table of fields, not {_kind(entry)}")
     fields = dict(entry)
     start = _starting_point(preset_id, fields.pop(BASE_FIELD, None), catalogue)
-    values = {name: _parse_field(preset_id, name, value) for name, value in fields.items()}
+    # Any: each parser in FIELD_PARSERS returns its own field's type, and Preset checks the values again.
+    values: dict[str, Any] = {name: _parse_field(preset_id, name, value) for name, value in fields.items()}
     if start is None:
         missing = [name for name in REQUIRED_FIELDS if name not in values]
         if missing:

@@ -23,6 +23,7 @@ from typing import TypeVar
 from model.catalogue import PresetsFileError, load_catalogue
 from model.contract import DEFAULT_UPLOAD_LIMIT_BYTES, Credit, RenderSpec
 from model.presets import DEFAULT_PRESET_ID, Preset, UnknownPresetError, get_preset
+from model.prompts import MAX_PROMPT_CHARS, PromptError, PromptProblem, clean_prompt
 from model.speed import (
     DEVICE_SETTINGS,
     OFFLOADS,
@@ -38,6 +39,12 @@ from settings.environment import Environment
 T = TypeVar("T")
 
 PROGRESS_BAR_WIDTH = 30
+PROMPT_PROBLEMS: dict[PromptProblem, str] = {
+    "empty": "is empty: describe the video you want",
+    "too_long": f"is longer than {MAX_PROMPT_CHARS} characters",
+    "control_characters": "contains control characters or direction overrides: retype it as plain text",
+    "not_text": "is not text",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,6 +155,10 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
     aspect = args.aspect or preset.default_aspect
     if aspect not in preset.resolutions:
         return _fail(f"{preset.id} offers aspects {', '.join(preset.resolutions)}, not {aspect}")
+    try:
+        prompt = clean_prompt(args.prompt)
+    except PromptError as error:
+        return _fail(f"the prompt {PROMPT_PROBLEMS[error.problem]}")
 
     # Imported only now: `presets` and argument mistakes answer at once, without loading torch.
     from model.encode import EncodeError
@@ -161,7 +172,7 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
     )
     from model.worker.runtime import encode_clip
 
-    spec = _spec(preset, args, aspect)
+    spec = _spec(preset, prompt, args, aspect)
     output: Path = args.output or Path(f"{preset.id}-{spec.clip.seed}.mp4")
     # The pipeline's own lines (a first download's progress, skipped options) go to stderr.
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -183,11 +194,11 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec(preset: Preset, args: argparse.Namespace, aspect: str) -> RenderSpec:
+def _spec(preset: Preset, prompt: str, args: argparse.Namespace, aspect: str) -> RenderSpec:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     return RenderSpec(
         job_id=0,
-        clip=preset.default_clip(args.prompt, seed=seed, aspect=aspect),
+        clip=preset.default_clip(prompt, seed=seed, aspect=aspect),
         max_bytes=int(args.max_mb * 2**20),
         credit=Credit(requester_name=_local_user(), requester_id=0, model_id=preset.repo, licence=preset.licence),
     )

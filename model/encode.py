@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeGuard
 
 import av
 import numpy as np
@@ -213,7 +214,7 @@ def _describe(value: object) -> str:
 
 def _as_uint8(frames: Frames) -> npt.NDArray[np.uint8]:
     """The frames as uint8 with contiguous pixel rows (what PyAV wraps without copying)."""
-    if frames.dtype == np.uint8:
+    if _is_uint8(frames):
         return frames if _rows_contiguous(frames) else np.ascontiguousarray(frames)
     pixels = np.empty(frames.shape, dtype=np.uint8)
     # One frame-sized float32 scratch instead of whole-clip temporaries (a clip is ~400 MB).
@@ -226,6 +227,10 @@ def _as_uint8(frames: Frames) -> npt.NDArray[np.uint8]:
         np.rint(scratch, out=scratch)
         np.copyto(target, scratch, casting="unsafe")
     return pixels
+
+
+def _is_uint8(frames: Frames) -> TypeGuard[npt.NDArray[np.uint8]]:
+    return frames.dtype == np.uint8
 
 
 def _rows_contiguous(frames: npt.NDArray[np.uint8]) -> bool:
@@ -334,10 +339,10 @@ def _h264_stream(container: OutputContainer, settings: _Settings, fps: int) -> V
     return stream
 
 
-def _x264_options(settings: _Settings) -> dict[str, str]:
+def _x264_options(settings: _Settings) -> dict[str, object]:
     # High profile, yuv420p 8-bit: every Discord client decodes it in hardware. x264 derives
     # the level from size, frame rate and the VBV cap, so the level always tells the truth.
-    options = {
+    options: dict[str, object] = {
         "preset": X264_PRESET,
         "profile": "high",
         "maxrate": str(settings.maxrate),
@@ -350,7 +355,9 @@ def _x264_options(settings: _Settings) -> dict[str, str]:
     return options
 
 
-def _packets(stream: VideoStream, pixels: npt.NDArray[np.uint8], settings: _Settings) -> Iterator[av.Packet]:
+def _packets(
+    stream: VideoStream, pixels: npt.NDArray[np.uint8], settings: _Settings
+) -> Iterator[av.Packet[VideoStream]]:
     reformatter = VideoReformatter()  # reused so swscale's context is built once
     for index, rgb in enumerate(pixels):
         yuv = reformatter.reformat(

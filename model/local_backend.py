@@ -283,7 +283,7 @@ class LocalWorkerBackend:
                 self._fail_all(self._unavailable)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closed.wait(), delay)
-                if self._closing:
+                if self._closed.is_set():  # close() ran during the wait
                     return
                 fresh = self._spawn()
             else:

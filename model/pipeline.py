@@ -19,7 +19,12 @@ import diffusers
 import numpy as np
 import numpy.typing as npt
 import torch
-from diffusers import DiffusionPipeline, FirstBlockCacheConfig
+
+# From their own modules: what the package's top level shows a type checker are its placeholder
+# classes for a missing torch, not these.
+from diffusers.hooks.first_block_cache import FirstBlockCacheConfig
+from diffusers.models.modeling_utils import ModelMixin
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 from huggingface_hub import HfApi, constants, is_offline_mode, try_to_load_from_cache
 from huggingface_hub.file_download import repo_folder_name
 
@@ -28,7 +33,7 @@ from model.presets import TINY_PRESET_ID, Preset
 from model.speed import DEVICE_SETTINGS, DeviceSetting, SpeedOptions
 from model.tiny import build_tiny_pipeline
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 DOWNLOAD_REPORT_SECONDS = 10.0
 
@@ -98,11 +103,17 @@ def load_pipeline(
     # 1. Components: built in code for `tiny`, else the repo's weights from the Hugging Face
     #    cache (HF_HOME), downloaded into it on first use.
     if preset.id == TINY_PRESET_ID:
-        logger.info("building the %s pipeline with random weights (float32)", preset.id)
+        log.info("building the %s pipeline with random weights (float32)", preset.id)
         pipe: DiffusionPipeline = build_tiny_pipeline()
     else:
         pipe = _from_hub(preset, dtype)
+    return prepare_pipeline(pipe, preset, device, speed)
 
+
+def prepare_pipeline(
+    pipe: DiffusionPipeline, preset: Preset, device: torch.device, speed: SpeedOptions = SpeedOptions()
+) -> DiffusionPipeline:
+    """Steps 2 to 7 of load_pipeline, for components however they were made (selfcheck builds them in code)."""
     # 2. Scheduler settings the repo's config does not carry.
     if preset.flow_shift is not None:
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, flow_shift=preset.flow_shift)
@@ -146,7 +157,7 @@ def _from_hub(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
     pipeline_class: type[DiffusionPipeline] = getattr(diffusers, preset.pipeline)
     cache = Path(constants.HF_HUB_CACHE)
     if isinstance(try_to_load_from_cache(preset.repo, "model_index.json"), str):
-        logger.info("loading %s for preset %s from %s in %s", preset.repo, preset.id, cache, dtype)
+        log.info("loading %s for preset %s from %s in %s", preset.repo, preset.id, cache, dtype)
         return pipeline_class.from_pretrained(preset.repo, dtype=dtype)
     if is_offline_mode():
         raise WeightsUnavailableError(
@@ -155,7 +166,7 @@ def _from_hub(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
         )
     total = _download_bytes(preset.repo)
     size = "size unknown" if total is None else f"{total / 1e9:.1f} GB"
-    logger.info(
+    log.info(
         "downloading %s for preset %s into %s (%s; first start only)",
         preset.repo,
         preset.id,
@@ -188,7 +199,7 @@ def reporting_download(
         while not finished.wait(every):
             arrived = _folder_bytes(blobs) / 1e9
             of_total = "" if total is None else f" of {total / 1e9:.1f} GB"
-            logger.info("downloading %s: %.1f GB%s so far", repo, arrived, of_total)
+            log.info("downloading %s: %.1f GB%s so far", repo, arrived, of_total)
 
     reporter = threading.Thread(target=report, name="download-progress", daemon=True)
     reporter.start()
@@ -217,7 +228,7 @@ def _place(pipe: DiffusionPipeline, device: torch.device, speed: SpeedOptions) -
         pipe.to(device)
     elif device.type == "cpu":
         # Offloading parks weights in CPU memory, where a CPU render keeps them anyway.
-        logger.info("offload %r skipped: the pipeline runs on the CPU", speed.offload)
+        log.info("offload %r skipped: the pipeline runs on the CPU", speed.offload)
         pipe.to(device)
     elif speed.offload == "model":
         pipe.enable_model_cpu_offload(device=device)
@@ -235,14 +246,14 @@ def _place(pipe: DiffusionPipeline, device: torch.device, speed: SpeedOptions) -
 
 
 def _enable_vae_tiling(pipe: DiffusionPipeline) -> None:
-    vae = getattr(pipe, "vae", None)
+    vae: object = getattr(pipe, "vae", None)
     if hasattr(vae, "enable_tiling"):
         vae.enable_tiling()
     else:
-        logger.info("VAE tiling skipped: %s has no tiled VAE", type(pipe).__name__)
+        log.info("VAE tiling skipped: %s has no tiled VAE", type(pipe).__name__)
 
 
-def _compile_transformer_blocks(transformer: torch.nn.Module) -> None:
+def _compile_transformer_blocks(transformer: ModelMixin) -> None:
     # fullgraph=False: cache hooks and offload hooks break graphs on purpose.
     if getattr(transformer, "_repeated_blocks", None):
         transformer.compile_repeated_blocks(fullgraph=False)
@@ -287,6 +298,8 @@ def render(
     # 4. Denoise and decode. diffusers resets cache hooks and re-offloads models only at the end
     #    of a call that succeeds: after a failure, a cancel (or a KeyboardInterrupt) we do it, or
     #    the next job meets the stale cache state (wrong shapes) and a model left on the GPU.
+    if not callable(pipe):  # every text-to-video pipeline is; DiffusionPipeline itself is not
+        raise TypeError(f"{type(pipe).__name__} is not a pipeline that renders")
     try:
         output = pipe(
             prompt=clip.prompt,
@@ -314,7 +327,7 @@ def _free_model_hooks(pipe: DiffusionPipeline) -> None:
     try:
         pipe.maybe_free_model_hooks()
     except Exception:  # the original failure is the one to report
-        logger.exception("could not reset the pipeline's hooks after a failed render")
+        log.exception("could not reset the pipeline's hooks after a failed render")
 
 
 def check_clip(preset: Preset, clip: ClipSpec) -> None:

@@ -10,7 +10,13 @@ from __future__ import annotations
 import string
 
 import torch
-from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
+
+# From their own modules: what the package's top level shows a type checker are its placeholder
+# classes for a missing torch, not these.
+from diffusers.models.autoencoders.autoencoder_kl_wan import AutoencoderKLWan
+from diffusers.models.transformers.transformer_wan import WanTransformer3DModel
+from diffusers.pipelines.wan.pipeline_wan import WanPipeline
+from diffusers.schedulers.scheduling_unipc_multistep import UniPCMultistepScheduler
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast, UMT5Config, UMT5EncoderModel
 
@@ -32,10 +38,12 @@ def build_tiny_pipeline() -> WanPipeline:
         transformer = _transformer()
         vae = _vae()
     return WanPipeline(
-        tokenizer=tokenizer,
+        # diffusers annotates AutoTokenizer, a factory: the tokenizers it makes are never instances of it.
+        tokenizer=tokenizer,  # type: ignore[arg-type]
         text_encoder=text_encoder,
         vae=vae,
-        scheduler=_scheduler(),
+        # diffusers annotates FlowMatchEulerDiscreteScheduler; Wan's own repo ships this one.
+        scheduler=_scheduler(),  # type: ignore[arg-type]
         transformer=transformer,
     )
 
@@ -76,11 +84,17 @@ def _text_encoder(vocab_size: int) -> UMT5EncoderModel:
         is_encoder_decoder=False,
         use_cache=False,
     )
-    return UMT5EncoderModel(config).eval()
+    text_encoder = UMT5EncoderModel(config)
+    text_encoder.eval()  # in place; transformers leaves its return unannotated
+    return text_encoder
+
+
+# diffusers' models and schedulers take their arguments through an untyped decorator
+# (register_to_config), so each construction below is Any until it is named.
 
 
 def _transformer() -> WanTransformer3DModel:
-    return WanTransformer3DModel(
+    transformer: WanTransformer3DModel = WanTransformer3DModel(
         patch_size=(1, 2, 2),
         num_attention_heads=2,
         attention_head_dim=12,
@@ -93,23 +107,25 @@ def _transformer() -> WanTransformer3DModel:
         cross_attn_norm=True,
         qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32,
-    ).eval()
+    )
+    return transformer.eval()
 
 
 def _vae() -> AutoencoderKLWan:
     # Same 8x spatial / 4x temporal compression as the real Wan VAE, with 3 base channels.
-    return AutoencoderKLWan(
+    vae: AutoencoderKLWan = AutoencoderKLWan(
         base_dim=3,
         z_dim=LATENT_CHANNELS,
         dim_mult=[1, 1, 1, 1],
         num_res_blocks=1,
         temperal_downsample=[False, True, True],
-    ).eval()
+    )
+    return vae.eval()
 
 
 def _scheduler() -> UniPCMultistepScheduler:
     """The scheduler Wan-AI/Wan2.1-T2V-1.3B-Diffusers ships: UniPC, flow prediction, shift 3."""
-    return UniPCMultistepScheduler(
+    scheduler: UniPCMultistepScheduler = UniPCMultistepScheduler(
         num_train_timesteps=1000,
         prediction_type="flow_prediction",
         use_flow_sigmas=True,
@@ -118,3 +134,4 @@ def _scheduler() -> UniPCMultistepScheduler:
         solver_type="bh2",
         final_sigmas_type="zero",
     )
+    return scheduler

@@ -1,4 +1,4 @@
-"""DESIGN.md's layering rules, enforced: the import-linter contracts live in pyproject.toml."""
+"""The layering rules of docs/architecture.md, enforced: the import-linter contracts live in pyproject.toml."""
 
 from __future__ import annotations
 

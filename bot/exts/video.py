@@ -15,9 +15,9 @@ from bot.messages import ENGLISH, text
 from bot.refusals import refusal_text
 from jobs.clip_options import MAX_SEED
 from jobs.errors import RequestRefused
-from jobs.prompts import MAX_PROMPT_CHARS
 from jobs.requests import VideoRequest
 from model.contract import DEFAULT_UPLOAD_LIMIT_BYTES
+from model.prompts import MAX_PROMPT_CHARS
 
 if TYPE_CHECKING:
     from bot.client import VideoBot

@@ -1,6 +1,6 @@
 """Alembic environment: always run on a connection handed over by db.database.Database.migrate()."""
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -9,7 +9,7 @@ from db.models import Base
 from db.types import UTCDateTime
 
 
-def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations store UTCDateTime as a plain DateTime so they never import application code.
     if kind == "type" and isinstance(item, UTCDateTime):
         return "sa.DateTime()"

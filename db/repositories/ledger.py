@@ -87,7 +87,7 @@ class LedgerRepository:
         ]
         if rows:
             await self.session.execute(insert(LedgerEntry), rows)
-        return sum(row["delta"] for row in rows)
+        return sum(-reservation.delta for reservation in reservations)
 
     async def reserve(self, jobs: Iterable[Job], at: datetime) -> None:
         """Charge each job's cost to its requester, in one round trip (a bulk insert, no ORM objects)."""

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import aiohttp
 import discord
@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from discord import app_commands
 
-from bot.errors import ERROR_MESSAGE, AnsweringTree, answer_error
+from bot.errors import ERROR_MESSAGE, AnsweringTree, AnyCommand, answer_error
 from bot.messages import text
 from tests.bot.bot_process import BotProcess, bot_environment
 from tests.fake_discord.fixtures import (
@@ -80,7 +80,8 @@ class TreeClient(discord.Client):
 
     async def setup_hook(self) -> None:
         guild = discord.Object(GUILD_ID)
-        for command in (boom, late, tools):
+        commands: tuple[AnyCommand, ...] = (boom, late, tools)
+        for command in commands:
             self.tree.add_command(command, guild=guild)
         await self.tree.sync(guild=guild)
 
@@ -205,7 +206,7 @@ class RunningBot:
     async def commands_in(self, path: str) -> list[Payload]:
         """The application's commands in one scope, read back as a client of the fake would."""
         url = f"{self.fake.base_url}/applications/{self.fake.application_id}{path}"
-        return await _rest(self.fake, "GET", url)
+        return cast(list[Payload], await _rest(self.fake, "GET", url))
 
     @contextmanager
     def table_gone(self, table: str) -> Iterator[None]:

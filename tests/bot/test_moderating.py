@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.audit_pages import MESSAGE_LIMIT, audit_message
-from jobs.moderation import MAX_REASON_CHARS, AuditAction, AuditPage, AuditView
+from common.states import AuditAction
+from jobs.moderation import MAX_REASON_CHARS, AuditPage, AuditView
 
 ACTOR_ID, TARGET_ID = 701_224_690_812_584_101, 701_224_690_812_584_102
 

@@ -150,7 +150,7 @@ async def test_video_is_deferred_then_rendered_then_posted_with_credit(bot: Runn
     [upload] = post.files
     assert upload.filename.endswith(".mp4")
     assert len(upload.data) <= 10 * 1024 * 1024
-    with av.open(io.BytesIO(upload.data)) as container:
+    with av.open(io.BytesIO(upload.data), mode="r") as container:
         stream = container.streams.video[0]
         metadata = dict(container.metadata)
         assert stream.codec_context.name == "h264"

@@ -36,7 +36,7 @@ def _spec() -> dict[str, Any]:
 @cache
 def _registry() -> Registry[Any]:
     resource: Resource[Any] = Resource.from_contents(_spec(), default_specification=DRAFT202012)
-    return Registry().with_resource(_SPEC_URI, resource)
+    return Registry().with_resources([(_SPEC_URI, resource)])
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:

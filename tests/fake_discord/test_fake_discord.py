@@ -41,7 +41,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[discord.ui.View], match: re.Match[str], /
     ) -> VoteButton:
         return cls(int(match["job_id"]))
 

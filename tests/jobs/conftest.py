@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -76,19 +77,25 @@ class RecordingObserver:
                 await self.settled.wait()
 
 
+class ClipOptions(TypedDict, total=False):
+    """Clip options as a member types them (unchecked), by ClipSpec field name."""
+
+    prompt: object
+    negative_prompt: str
+    seed: int
+    preset_id: str
+
+
 def video_request(
-    user_id: int = 1,
-    prompt: object = "a fox running through snow",
-    role_ids: frozenset[int] = frozenset(),
-    **options: object,
+    user_id: int = 1, role_ids: frozenset[int] = frozenset(), **options: Unpack[ClipOptions]
 ) -> VideoRequest:
-    """A member's request for the tiny preset; `options` are clip options by ClipSpec field name."""
+    """A member's request for the tiny preset, for a fox unless `options` name another prompt."""
     return VideoRequest(
         guild_id=GUILD_ID,
         channel_id=CHANNEL_ID,
         user_id=user_id,
         user_name=f"member{user_id}",
-        options={"prompt": prompt, "preset_id": "tiny", **options},
+        options={"prompt": "a fox running through snow", "preset_id": "tiny", **options},
         role_ids=role_ids,
     )
 

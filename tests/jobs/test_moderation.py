@@ -81,12 +81,13 @@ async def test_every_change_writes_its_audit_row(
 async def test_absurd_negative_and_non_numeric_amounts_are_refused_and_change_nothing(
     moderation: ModerationService, database: Database, amount: object
 ) -> None:
-    for change in (
+    changes: tuple[Callable[[], Awaitable[AuditView]], ...] = (
         lambda: moderation.set_default(MODERATOR, amount),
         lambda: moderation.set_member(MODERATOR, MEMBER, amount if amount is not None else "none"),
         lambda: moderation.set_role(MODERATOR, ROLE, amount if amount is not None else "none"),
         lambda: moderation.grant(MODERATOR, MEMBER, amount),
-    ):
+    )
+    for change in changes:
         with pytest.raises(InvalidAmount) as refusal:
             await change()
         assert refusal.value.field == "credits"

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from jobs.errors import PromptRejected
-from jobs.prompts import MAX_PROMPT_CHARS, clean_display_name, clean_prompt
+from jobs.prompts import clean_display_name, clean_prompt
+from model.prompts import MAX_PROMPT_CHARS
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,16 @@ from jobs.records import video_columns
 from jobs.requests import ValidRequest
 from jobs.views import load_view
 from model.contract import Done, Failed, Progress, RenderResult, RenderSpec, VideoFile
-from tests.jobs.conftest import Jobs, ManualClock, RecordingObserver, credits_left, make_service, settle, video_request
+from tests.jobs.conftest import (
+    ClipOptions,
+    Jobs,
+    ManualClock,
+    RecordingObserver,
+    credits_left,
+    make_service,
+    settle,
+    video_request,
+)
 from tests.jobs.scripted_backend import ScriptedBackend
 
 OUT_OF_MEMORY = Failure(FailureCode.OUT_OF_MEMORY)
@@ -223,7 +232,7 @@ async def test_backend_capacity_bounds_outstanding_jobs(service: Jobs, backend: 
         ({"preset_id": "no-such-model"}, PresetUnavailable),
     ],
 )
-def test_validate_refuses_bad_input(service: Jobs, extra: dict[str, object], error: type[Exception]) -> None:
+def test_validate_refuses_bad_input(service: Jobs, extra: ClipOptions, error: type[Exception]) -> None:
     with pytest.raises(error):
         service.validate(video_request(**extra))
 

@@ -6,7 +6,7 @@ import os
 import time
 
 import torch
-from diffusers import DiffusionPipeline
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 
 from model.pipeline import load_pipeline
 from model.presets import Preset

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import av
@@ -16,10 +17,12 @@ from model.presets import PRESETS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_model_cli(*args: str, cwd: Path = REPO_ROOT, **settings: str) -> subprocess.CompletedProcess[str]:
+def run_model_cli(
+    *args: str, cwd: Path = REPO_ROOT, settings: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-W", "error", "-m", "model", *args]
     # PYTHONPATH, not cwd, finds the package: generate writes relative to the caller's directory.
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **settings}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(settings or {})}
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -53,7 +56,7 @@ def test_presets_prints_the_catalogue_as_a_table() -> None:
 def test_presets_lists_the_presets_file_named_by_the_setting(tmp_path: Path) -> None:
     presets = tmp_path / "presets.toml"
     presets.write_text('[my-wan]\nbase = "wan-1.3b"\nrepo = "me/my-wan"\n')
-    done = run_model_cli("presets", VIDEO_PRESETS_FILE=str(presets))
+    done = run_model_cli("presets", settings={"VIDEO_PRESETS_FILE": str(presets)})
     assert done.returncode == 0, done.stderr
     last = done.stdout.splitlines()[-1]
     assert last.split()[:2] == ["my-wan", "me/my-wan"]
@@ -74,14 +77,26 @@ def test_presets_lists_the_presets_file_named_by_the_setting(tmp_path: Path) -> 
             {"VIDEO_CACHE": "fast"},
             "argument --cache: must be off or first-block[:threshold]; got 'fast'",
         ),
+        # The same prompt check as /video: nothing renders from a prompt the bot would refuse.
+        (("generate", "   ", "--preset", "tiny"), {}, "error: the prompt is empty"),
+        (("generate", "x" * 1001, "--preset", "tiny"), {}, "error: the prompt is longer than 1000 characters"),
+        (("generate", "a fox\u202e", "--preset", "tiny"), {}, "error: the prompt contains control characters"),
     ],
 )
 def test_a_bad_option_or_setting_stops_with_one_clear_line(
     args: tuple[str, ...], settings: dict[str, str], complaint: str
 ) -> None:
-    done = run_model_cli(*args, **settings)
+    done = run_model_cli(*args, settings=settings)
     assert done.returncode == 2
     assert complaint in done.stderr.splitlines()[-1]
+
+
+def test_settings_come_from_dotenv_like_the_bots(tmp_path: Path) -> None:
+    """Run from a folder with a .env, as an operator who set the bot up would."""
+    (tmp_path / ".env").write_text("VIDEO_MODEL=tiny\nVIDEO_CACHE=fast\n")
+    done = run_model_cli("generate", "a fox", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "argument --cache: must be off or first-block[:threshold]; got 'fast'" in done.stderr
 
 
 def test_generate_renders_the_tiny_preset_to_a_credited_mp4(tmp_path: Path) -> None:
@@ -101,7 +116,7 @@ def test_generate_renders_the_tiny_preset_to_a_credited_mp4(tmp_path: Path) -> N
         "--cache",
         "first-block:0.2",
         cwd=tmp_path,
-        VIDEO_VAE_TILING="off",
+        settings={"VIDEO_VAE_TILING": "off"},
     )
     assert done.returncode == 0, done.stderr
     video = tmp_path / "fox.mp4"

@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from diffusers import DiffusionPipeline, WanPipeline, WanTransformer3DModel
+from diffusers.models.transformers.transformer_wan import WanTransformer3DModel
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
+from diffusers.pipelines.wan.pipeline_wan import WanPipeline
 
 from model.contract import ClipSpec
 from model.pipeline import (
@@ -106,7 +108,12 @@ def test_should_stop_interrupts_within_one_step_and_decodes_nothing(
     steps: list[int] = []
     decodes: list[object] = []
     decode = pipe.vae.decode
-    monkeypatch.setattr(pipe.vae, "decode", lambda *args, **kwargs: decodes.append(args) or decode(*args, **kwargs))
+
+    def counted_decode(*args: Any, **kwargs: Any) -> Any:
+        decodes.append(args)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(pipe.vae, "decode", counted_decode)
     with pytest.raises(RenderInterrupted, match="after step 2 of 10"):
         render(
             pipe,

@@ -1,0 +1,33 @@
+"""Every failure code has words in every language, filled from the details its producers give."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.messages import CATALOGUES
+from bot.refusals import failure_text
+from common.failures import Failure, FailureCode
+
+# The details each code is raised with (see common/failures.py); a new code with details needs its row here.
+DETAILS: dict[FailureCode, dict[str, str | int]] = {
+    FailureCode.PRESET_NOT_SERVED: {"preset_id": "ltx"},
+    FailureCode.UPLOAD_REFUSED: {"status": 400},
+    FailureCode.WORKER_CRASHED: {"exit_code": -9},
+    FailureCode.RENDER_ERROR: {"error": "RuntimeError: boom"},
+    FailureCode.ENCODE_ERROR: {"error": "EncodeError: too big"},
+    FailureCode.WORKER_UNAVAILABLE: {"error": "OSError: no weights"},
+    FailureCode.UNKNOWN: {"text": "the render failed (RuntimeError: x)"},
+}
+
+
+@pytest.mark.parametrize("locale", sorted(CATALOGUES))
+@pytest.mark.parametrize("code", list(FailureCode))
+def test_every_failure_code_reads_as_a_sentence(code: FailureCode, locale: str) -> None:
+    words = failure_text(Failure(code, DETAILS.get(code, {})), locale)
+    assert words and "{" not in words and words != code.value
+
+
+def test_details_fill_the_words_and_cannot_break_out_of_code_formatting() -> None:
+    assert failure_text(Failure(FailureCode.UPLOAD_REFUSED, {"status": 403})) == "Discord refused the upload (403)"
+    hostile = failure_text(Failure(FailureCode.PRESET_NOT_SERVED, {"preset_id": "x` @everyone `"}))
+    assert hostile.count("`") == 2
