@@ -155,7 +155,7 @@ async def main(jobs: int, rounds: int) -> None:
     device = pick_device("auto")
     if device.type == "cpu":  # as the worker does
         torch.set_num_threads(threads_for_cpu_rendering())
-    pipe = load_pipeline(TINY, device, pick_dtype(device))
+    pipe = load_pipeline(TINY, device, pick_dtype(TINY, device))
     figures: dict[str, str] = {}
     ratios: list[float] = []
     gaps: list[float] = []

@@ -9,6 +9,7 @@ from bot.messages import text
 from jobs.views import JobView
 
 DESCRIPTION_LIMIT = 4096
+FIELD_VALUE_LIMIT = 1024
 EMBED_COLOUR = discord.Colour(0x5865F2)
 
 
@@ -21,7 +22,7 @@ def credit_embed(job: JobView) -> discord.Embed:
         timestamp=job.created_at,
     )
     embed.add_field(name=text("post.requested_by"), value=f"<@{job.user_id}>", inline=True)
-    embed.add_field(name=text("post.model"), value=f"`{job.model_id}`", inline=True)
+    embed.add_field(name=text("post.model"), value=_model_line(job), inline=True)
     embed.add_field(name=text("post.licence"), value=f"[{job.licence}]({job.licence_url})", inline=True)
     embed.add_field(name=text("post.preset"), value=f"`{clip.preset_id}`", inline=True)
     embed.add_field(name=text("post.seed"), value=f"`{clip.seed}`", inline=True)
@@ -30,6 +31,13 @@ def credit_embed(job: JobView) -> discord.Embed:
     embed.add_field(name=text("post.clip"), value=_clip_line(job), inline=False)
     embed.set_footer(text=text("post.footer", job_id=job.id))
     return embed
+
+
+def _model_line(job: JobView) -> str:
+    """The model and its authors, who are whatever a presets file says: escaped, and cut to fit the field."""
+    model = f"`{job.model_id}`"
+    room = FIELD_VALUE_LIMIT - len(text("post.model_value", model=model, authors=""))
+    return text("post.model_value", model=model, authors=safe_user_text(job.authors, room))
 
 
 def _clip_line(job: JobView) -> str:

@@ -17,6 +17,7 @@ class FailureCode(enum.StrEnum):
     CANCELLED = "cancelled"
     # The render.
     OUT_OF_MEMORY = "out_of_memory"
+    GPU_ERROR = "gpu_error"  # error; the worker restarts, as the GPU's state cannot be trusted after it
     RENDER_ERROR = "render_error"  # error: the exception, in one line (for operators)
     ENCODE_ERROR = "encode_error"  # error
     PRESET_NOT_SERVED = "preset_not_served"  # preset_id

@@ -66,6 +66,9 @@ class Job(Base):
     model_id: Mapped[str] = mapped_column(String(200))
     licence: Mapped[str] = mapped_column(String(100))
     licence_url: Mapped[str] = mapped_column(String(300))
+    # Admission always sets the authors. The default is migration 0004's, for older jobs of a preset it did not
+    # know: SQLite adds a NOT NULL column to a table with rows only with one, and drops it only by copying the table.
+    authors: Mapped[str] = mapped_column(String(200), server_default="unknown")
 
     # Outcome. A failure is a common.failures code with its details.
     failure_code: Mapped[FailureCode | None] = mapped_column(_enum(FailureCode, "failure_code", 32), default=None)

@@ -115,5 +115,6 @@ def _job_for(valid: ValidRequest, now: datetime) -> Job:
         model_id=preset.repo,
         licence=preset.licence,
         licence_url=preset.licence_url,
+        authors=preset.authors,
         created_at=now,
     )

@@ -131,6 +131,7 @@ class JobRunner:
                     requester_id=job.user_id,
                     model_id=job.model_id,
                     licence=job.licence,
+                    authors=job.authors,
                 ),
             )
 

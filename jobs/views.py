@@ -26,6 +26,8 @@ class JobView:
     model_id: str
     licence: str
     licence_url: str
+    authors: str
+    """The model's authors, as the catalogue named them when the job was created."""
     cost: int
     max_bytes: int
     created_at: datetime
@@ -50,6 +52,7 @@ class JobView:
             model_id=job.model_id,
             licence=job.licence,
             licence_url=job.licence_url,
+            authors=job.authors,
             cost=job.cost,
             max_bytes=job.max_bytes,
             created_at=job.created_at,

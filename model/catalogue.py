@@ -154,6 +154,18 @@ def _resolutions(value: object) -> Mapping[str, Size]:
     return MappingProxyType(sizes)
 
 
+def _any_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {_kind(value)}")
+    return value
+
+
+def _call_args(value: object) -> Mapping[str, object]:
+    if not isinstance(value, dict):
+        raise ValueError("must map argument names to values, like { decode_timestep = 0.05 }")
+    return MappingProxyType(dict(value))  # Preset checks each name and value
+
+
 def _kind(value: object) -> str:
     """A value as the operator wrote it, for an error message."""
     return f"{type(value).__name__} {value!r}"
@@ -173,15 +185,22 @@ FIELD_PARSERS: Mapping[str, Callable[[object], object]] = {
     "default_steps": _whole,
     "guidance": _number,
     "vram_hint_gb": _number,
+    "offload_vram_gb": _number,
     "cost_weight": _whole,
     "frame_step": _whole,
     "size_step": _whole,
     "flow_shift": _number,
+    "dtype": _text,
+    "vae_dtype": _text,
+    "negative_prompt": _any_text,
+    "call_args": _call_args,
 }
 """Every Preset field but id, with how to read it from the file."""
 
 REQUIRED_FIELDS = tuple(
     field.name
     for field in dataclasses.fields(Preset)
-    if field.name in FIELD_PARSERS and field.default is dataclasses.MISSING
+    if field.name in FIELD_PARSERS
+    and field.default is dataclasses.MISSING
+    and field.default_factory is dataclasses.MISSING
 )

@@ -2,11 +2,15 @@
 
     python -m model presets
     python -m model generate "a fox in the snow" --preset tiny --seed 1 -o fox.mp4
+    python -m model selfcheck --preset wan-1.3b --size full --device cuda
 
 `generate` renders with the same pipeline, speed options and encoder the bot's worker uses.
 Options default to the bot's settings, read like the bot reads them (the environment over .env:
 VIDEO_PRESETS_FILE, VIDEO_MODEL, VIDEO_DEVICE, VIDEO_OFFLOAD, VIDEO_VAE_TILING, VIDEO_CACHE,
 VIDEO_COMPILE), so both see the same catalogue and set-up.
+
+`selfcheck` builds a preset's real architecture with random weights (no download) and prints, for each
+speed option, its seconds per step and memory peaks as name=value lines (model.selfcheck).
 """
 
 from __future__ import annotations
@@ -60,11 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         preset = get_preset(args.preset, catalogue)
     except UnknownPresetError as exc:
         return _fail(str(exc))
+    if args.command == "selfcheck":
+        return _selfcheck(preset, args)
     return _generate(preset, args)
 
 
 def presets_table(presets: Iterable[Preset]) -> str:
-    header = ("id", "model", "licence", "default clip", "fps", "steps", "VRAM", "cost")
+    header = ("id", "model", "licence", "default clip", "fps", "steps", "VRAM", "credits")
     rows = [header, *map(_preset_row, presets)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     return "\n".join(
@@ -83,7 +89,7 @@ def _preset_row(preset: Preset) -> tuple[str, ...]:
         str(preset.fps),
         str(preset.default_steps),
         f"~{preset.vram_hint_gb:g} GB",
-        f"x{preset.cost_weight}",
+        str(preset.cost_weight),
     )
 
 
@@ -114,7 +120,45 @@ def _parser(env: Environment) -> argparse.ArgumentParser:
         help="largest file to write, in MiB (default: Discord's upload limit for bots)",
     )
     _add_setting_options(generate, env)
+    _add_selfcheck(commands, catalogue, env)
     return parser
+
+
+def _add_selfcheck(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    catalogue: argparse.ArgumentParser,
+    env: Environment,
+) -> None:
+    selfcheck = commands.add_parser(
+        "selfcheck",
+        parents=[catalogue],
+        help="time and measure a preset's real architecture with random weights, per speed option (no download)",
+    )
+    selfcheck.add_argument(
+        "--preset",
+        default=env.raw("VIDEO_MODEL") or DEFAULT_PRESET_ID,
+        help=f"a preset id (default: $VIDEO_MODEL, else {DEFAULT_PRESET_ID})",
+    )
+    selfcheck.add_argument(
+        "--size",
+        choices=("full", "small"),
+        default="full",
+        help="full: the real architecture; small: the same classes, tiny, for a CPU (default: full)",
+    )
+    selfcheck.add_argument(
+        "--device",
+        type=_argument_type(parse_device),
+        default="auto",
+        help=f"{', '.join(DEVICE_SETTINGS)} (default: auto; a full size needs a GPU unless cpu is named)",
+    )
+    selfcheck.add_argument("--steps", type=int, default=2, help="denoising steps per render (default: 2)")
+    selfcheck.add_argument("--frames", type=int, help="frames per render (default: the preset's default clip's)")
+    selfcheck.add_argument(
+        "--only",
+        type=lambda raw: [name.strip() for name in raw.split(",") if name.strip()],
+        default=[],
+        help="comma-separated options to run, e.g. offload_none,offload_model (default: all)",
+    )
 
 
 def _add_setting_options(parser: argparse.ArgumentParser, env: Environment) -> None:
@@ -159,11 +203,16 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
         prompt = clean_prompt(args.prompt)
     except PromptError as error:
         return _fail(f"the prompt {PROMPT_PROBLEMS[error.problem]}")
+    try:
+        speed = _speed(args)
+    except ValueError as error:  # options that cannot work together
+        return _fail(str(error))
 
     # Imported only now: `presets` and argument mistakes answer at once, without loading torch.
     from model.encode import EncodeError
     from model.pipeline import (
         DeviceError,
+        PresetLoadError,
         WeightsUnavailableError,
         load_pipeline,
         pick_device_for,
@@ -179,8 +228,8 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
     try:
         device = pick_device_for(preset, args.device)
         print(f"loading {preset.id} on {device}…", file=sys.stderr)
-        pipe = load_pipeline(preset, device, pick_dtype(device), _speed(args))
-    except (DeviceError, WeightsUnavailableError) as exc:
+        pipe = load_pipeline(preset, device, pick_dtype(preset, device), speed)
+    except (DeviceError, WeightsUnavailableError, PresetLoadError) as exc:
         return _fail(str(exc))
     frames = render(pipe, preset, spec.clip, on_step=_show_progress, should_stop=lambda: False)
     try:
@@ -194,13 +243,35 @@ def _generate(preset: Preset, args: argparse.Namespace) -> int:
     return 0
 
 
+def _selfcheck(preset: Preset, args: argparse.Namespace) -> int:
+    # Imported only now, as for generate: argument mistakes answer at once, without loading torch.
+    from model.architectures import ArchitectureError
+    from model.pipeline import DeviceError
+    from model.selfcheck import SelfcheckError, selfcheck
+
+    # The figures go to stdout; the pipeline's own lines (chosen dtype, failures) to stderr.
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return selfcheck(
+            preset, size=args.size, device=args.device, steps=args.steps, frames=args.frames, only=args.only
+        )
+    except (SelfcheckError, ArchitectureError, DeviceError) as exc:
+        return _fail(str(exc))
+
+
 def _spec(preset: Preset, prompt: str, args: argparse.Namespace, aspect: str) -> RenderSpec:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     return RenderSpec(
         job_id=0,
         clip=preset.default_clip(prompt, seed=seed, aspect=aspect),
         max_bytes=int(args.max_mb * 2**20),
-        credit=Credit(requester_name=_local_user(), requester_id=0, model_id=preset.repo, licence=preset.licence),
+        credit=Credit(
+            requester_name=_local_user(),
+            requester_id=0,
+            model_id=preset.repo,
+            licence=preset.licence,
+            authors=preset.authors,
+        ),
     )
 
 

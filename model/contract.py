@@ -49,6 +49,8 @@ class Credit:
     requester_id: int
     model_id: str
     licence: str
+    authors: str
+    """The model's authors, as the catalogue named them when the job was created."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@
 The bot's process never imports torch. The worker is spawned (a fork would inherit the bot's
 threads and poison CUDA), talks through two multiprocessing queues, and is replaced when it dies:
 the jobs it had started fail with the reason, and the jobs waiting behind them go to the fresh
-worker. A worker that cannot restart is tried again with backoff; jobs submitted meanwhile fail at
-once with the reason. A started job that sends nothing for WorkerConfig.stall_timeout seconds has
-hung the worker: it is killed, that job fails, and a new worker starts.
+worker. A worker that cannot restart is tried again with backoff, unless trying cannot help (the model
+does not fit the GPU); jobs submitted meanwhile fail at once with the reason. A started job that sends
+nothing for WorkerConfig.stall_timeout seconds has hung the worker: it is killed, that job fails, and a
+new worker starts.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ RESTART_DELAYS_SECONDS = (1.0, 5.0, 30.0, 60.0)
 class WorkerStartError(Exception):
     """The worker could not load its model, or died before it was ready."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.permanent = permanent
+        """Starting again cannot help (the model does not fit the GPU): no restart is tried."""
 
 
 class BackendFullError(Exception):
@@ -234,7 +237,7 @@ class LocalWorkerBackend:
             worker.serving = True
             worker.ready.set_result(None)
         elif isinstance(message, LoadFailed):
-            worker.ready.set_exception(WorkerStartError(message.reason))
+            worker.ready.set_exception(WorkerStartError(message.reason, permanent=message.permanent))
         elif message.job_id in self._held:
             if isinstance(message, Done | Failed):
                 self._forget(message.job_id)
@@ -277,10 +280,13 @@ class LocalWorkerBackend:
                 await self._reap(fresh)
                 if self._closing:
                     return
-                delay = self.restart_delays[min(attempt, len(self.restart_delays) - 1)]
                 self._unavailable = Failure(FailureCode.WORKER_UNAVAILABLE, {"error": exc.reason})
-                log.error("the render worker could not restart: %s; trying again in %g s", exc.reason, delay)
                 self._fail_all(self._unavailable)
+                if exc.permanent:
+                    log.error("the render worker cannot restart, and will not be tried again: %s", exc.reason)
+                    return
+                delay = self.restart_delays[min(attempt, len(self.restart_delays) - 1)]
+                log.error("the render worker could not restart: %s; trying again in %g s", exc.reason, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closed.wait(), delay)
                 if self._closed.is_set():  # close() ran during the wait

@@ -6,6 +6,7 @@ dtype. The worker process and the command line both render through here.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import threading
@@ -30,7 +31,7 @@ from huggingface_hub.file_download import repo_folder_name
 
 from model.contract import ClipSpec
 from model.presets import TINY_PRESET_ID, Preset
-from model.speed import DEVICE_SETTINGS, DeviceSetting, SpeedOptions
+from model.speed import DEVICE_SETTINGS, DeviceSetting, Offload, SpeedOptions
 from model.tiny import build_tiny_pipeline
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ class DeviceError(Exception):
 
 class WeightsUnavailableError(Exception):
     """The preset's weights are not cached and may not be downloaded; the message says why."""
+
+
+class PresetLoadError(Exception):
+    """The preset and the speed options cannot work together as configured; the message says what to change."""
 
 
 class InvalidSpecError(ValueError):
@@ -82,11 +87,56 @@ def pick_device_for(preset: Preset, setting: DeviceSetting) -> torch.device:
     return device
 
 
-def pick_dtype(device: torch.device) -> torch.dtype:
-    """bf16 where the GPU supports it, else fp16; float32 on a CPU, where half precision is slow."""
+def pick_dtype(preset: Preset, device: torch.device) -> torch.dtype:
+    """The preset's precision where the GPU computes in it natively, and says which it chose and why.
+
+    A GPU before Ampere (V100, T4, RTX 20xx) only emulates bfloat16, and diffusers' attention then takes a path
+    that needs tens of GB at 480p (torch.cuda.is_bf16_supported() counts emulation): it gets float16. A CPU
+    computes in float32, where half precision is slow.
+    """
     if device.type != "cuda":
-        return torch.float32
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        dtype, why = torch.float32, "a CPU computes half precision slowly"
+    elif preset.dtype == "bfloat16" and not native_bfloat16(device):
+        dtype, why = torch.float16, f"{torch.cuda.get_device_name(device)} only emulates bfloat16"
+    else:
+        dtype, why = getattr(torch, preset.dtype), "as its authors recommend"
+    log.info("preset %s computes in %s on %s (%s)", preset.id, str(dtype).removeprefix("torch."), device, why)
+    return dtype
+
+
+def native_bfloat16(device: torch.device) -> bool:
+    major, _ = torch.cuda.get_device_capability(device)
+    return major >= 8
+
+
+def pick_offload(preset: Preset, device: torch.device, setting: Offload) -> Offload:
+    """The offload to use for preset on device: the operator's, or for "auto" the least the free memory allows.
+
+    Everything resident when the preset's whole-pipeline peak fits, one component at a time when its largest
+    component does, else layers streamed to the GPU as they run. The log says what was chosen and why.
+    """
+    if device.type != "cuda":
+        if setting not in ("auto", "none"):
+            log.info("offload %r skipped: the pipeline runs on the CPU", setting)
+        return "none"  # offloading parks weights in CPU memory, where a CPU render keeps them anyway
+    free_gb = torch.cuda.mem_get_info(device)[0] / 1e9
+    needs = (
+        f"the GPU has {free_gb:.1f} GB free; everything resident needs ~{preset.vram_hint_gb:g} GB, "
+        f"one component at a time ~{preset.offload_vram_gb:g} GB"
+    )
+    if setting != "auto":
+        peak = {"none": preset.vram_hint_gb, "model": preset.offload_vram_gb}.get(setting)
+        if peak is not None and free_gb < peak:
+            log.warning("offload %r for preset %s may run out of memory: %s", setting, preset.id, needs)
+        return setting
+    if free_gb >= preset.vram_hint_gb:
+        chosen: Offload = "none"
+    elif free_gb >= preset.offload_vram_gb:
+        chosen = "model"
+    else:
+        chosen = "group"
+    log.info("offload %r for preset %s: %s", chosen, preset.id, needs)
+    return chosen
 
 
 def load_pipeline(
@@ -100,44 +150,80 @@ def load_pipeline(
     `tiny` always runs in float32: random weights gain nothing from half precision, and only
     from_pretrained knows to keep diffusers' precision-sensitive layers (norms, rope) in float32.
     """
-    # 1. Components: built in code for `tiny`, else the repo's weights from the Hugging Face
-    #    cache (HF_HOME), downloaded into it on first use.
+    # 1. Components: built in code for `tiny`, else the repo's weights (the VAE in its own precision
+    #    where the preset asks for one) from a local folder or the Hugging Face cache (HF_HOME),
+    #    downloaded into it on first use.
     if preset.id == TINY_PRESET_ID:
         log.info("building the %s pipeline with random weights (float32)", preset.id)
         pipe: DiffusionPipeline = build_tiny_pipeline()
     else:
-        pipe = _from_hub(preset, dtype)
+        vae_dtype = dtype if preset.vae_dtype is None else getattr(torch, preset.vae_dtype)
+        pipe = _from_hub(preset, {"default": dtype, "vae": vae_dtype})
     return prepare_pipeline(pipe, preset, device, speed)
 
 
 def prepare_pipeline(
     pipe: DiffusionPipeline, preset: Preset, device: torch.device, speed: SpeedOptions = SpeedOptions()
 ) -> DiffusionPipeline:
-    """Steps 2 to 7 of load_pipeline, for components however they were made (selfcheck builds them in code)."""
-    # 2. Scheduler settings the repo's config does not carry.
+    """Steps 2 to 8 of load_pipeline, for components however they were made (selfcheck builds them in code).
+
+    Raises PresetLoadError for a preset or speed option this pipeline cannot honour: at start, in one line,
+    rather than silently ignored or failing every job.
+    """
+    # 2. Scheduler settings the repo's config does not carry. diffusers drops a flow_shift its scheduler
+    #    does not know without a word, so a preset that sets one for such a scheduler is refused.
     if preset.flow_shift is not None:
-        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, flow_shift=preset.flow_shift)
+        config = pipe.scheduler.config
+        if "flow_shift" not in config or config.get("use_flow_sigmas") is False:
+            raise PresetLoadError(
+                f"preset {preset.id} sets flow_shift, but its scheduler ({type(pipe.scheduler).__name__}) has no "
+                "flow shift; remove flow_shift from the preset"
+            )
+        pipe.scheduler = type(pipe.scheduler).from_config(config, flow_shift=preset.flow_shift)
 
-    # 3. Placement: the whole pipeline on the device, or weights waiting in CPU memory until used
+    # 3. The preset's extra call arguments must be the pipeline's own, and not what every clip sets.
+    check_call_args(pipe, preset)
+
+    # 4. Placement: the whole pipeline on the device, or weights waiting in CPU memory until used
     #    (the dtype was set as the weights were loaded).
-    _place(pipe, device, speed)
+    _place(pipe, device, pick_offload(preset, device, speed.offload))
 
-    # 4. Decode the latents in tiles, capping the VAE's memory peak.
+    # 5. Decode the latents in tiles, capping the VAE's memory peak.
     if speed.vae_tiling:
         _enable_vae_tiling(pipe)
 
-    # 5. A cache hook: skip transformer blocks on steps where their output barely changes.
+    # 6. A cache hook: skip transformer blocks on steps where their output barely changes.
     if speed.cache is not None:
-        pipe.transformer.enable_cache(FirstBlockCacheConfig(threshold=speed.cache.threshold))
+        enable_first_block_cache(pipe.transformer, speed.cache.threshold)
 
-    # 6. Regional compilation: the transformer's repeated blocks share one compiled code, so
+    # 7. Regional compilation: the transformer's repeated blocks share one compiled code, so
     #    compiling takes a fraction of a whole-model compile. Lazy: the first render pays for it.
     if speed.compile:
         _compile_transformer_blocks(pipe.transformer)
 
-    # 7. Callers report progress themselves; diffusers' tqdm bar would only add noise to logs.
+    # 8. Callers report progress themselves; diffusers' tqdm bar would only add noise to logs.
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+def check_call_args(pipe: DiffusionPipeline, preset: Preset) -> None:
+    accepted = inspect.signature(type(pipe).__call__).parameters
+    set_per_clip = _call_arguments(preset.default_clip(), generator=None, on_step_end=None).keys()
+    for name in preset.call_args:
+        if name in set_per_clip:
+            raise PresetLoadError(f"preset {preset.id}: call_args may not set {name}, which each clip sets itself")
+        if name not in accepted:
+            raise PresetLoadError(f"preset {preset.id}: {type(pipe).__name__} takes no argument {name!r} (call_args)")
+
+
+def enable_first_block_cache(transformer: ModelMixin, threshold: float) -> None:
+    """diffusers' FirstBlockCache, or PresetLoadError where diffusers has none for this transformer's blocks."""
+    try:
+        transformer.enable_cache(FirstBlockCacheConfig(threshold=threshold))
+    except ValueError as error:  # "Model class <...Block> not registered."
+        raise PresetLoadError(
+            f"VIDEO_CACHE=first-block does not work with {type(transformer).__name__} ({error}); set VIDEO_CACHE=off"
+        ) from None
 
 
 def execution_device(pipe: DiffusionPipeline) -> torch.device:
@@ -147,17 +233,21 @@ def execution_device(pipe: DiffusionPipeline) -> torch.device:
     return device
 
 
-def _from_hub(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
-    """The preset's weights from the Hugging Face cache, downloaded first if they are not there.
+def _from_hub(preset: Preset, dtype: dict[str, torch.dtype]) -> DiffusionPipeline:
+    """The preset's weights from a local folder in diffusers' layout, or from the Hugging Face cache,
+    downloaded first if they are not there.
 
     A download logs its progress itself: huggingface_hub's bars hide when stderr is no terminal,
     which is where a service's log goes. Missing weights with downloads off are refused at once,
     not with a traceback from deep in diffusers.
     """
     pipeline_class: type[DiffusionPipeline] = getattr(diffusers, preset.pipeline)
+    if Path(preset.repo).is_dir():
+        log.info("loading preset %s from the folder %s", preset.id, preset.repo)
+        return pipeline_class.from_pretrained(preset.repo, dtype=dtype)
     cache = Path(constants.HF_HUB_CACHE)
     if isinstance(try_to_load_from_cache(preset.repo, "model_index.json"), str):
-        log.info("loading %s for preset %s from %s in %s", preset.repo, preset.id, cache, dtype)
+        log.info("loading %s for preset %s from %s", preset.repo, preset.id, cache)
         return pipeline_class.from_pretrained(preset.repo, dtype=dtype)
     if is_offline_mode():
         raise WeightsUnavailableError(
@@ -223,16 +313,12 @@ def _folder_bytes(folder: Path) -> int:
     return total
 
 
-def _place(pipe: DiffusionPipeline, device: torch.device, speed: SpeedOptions) -> None:
-    if speed.offload == "none":
+def _place(pipe: DiffusionPipeline, device: torch.device, offload: Offload) -> None:
+    if offload == "none":
         pipe.to(device)
-    elif device.type == "cpu":
-        # Offloading parks weights in CPU memory, where a CPU render keeps them anyway.
-        log.info("offload %r skipped: the pipeline runs on the CPU", speed.offload)
-        pipe.to(device)
-    elif speed.offload == "model":
+    elif offload == "model":
         pipe.enable_model_cpu_offload(device=device)
-    elif speed.offload == "sequential":
+    elif offload == "sequential":
         pipe.enable_sequential_cpu_offload(device=device)
     else:
         # Leaf by leaf, the next one copied on a CUDA stream while this one computes. The VAE is
@@ -301,18 +387,7 @@ def render(
     if not callable(pipe):  # every text-to-video pipeline is; DiffusionPipeline itself is not
         raise TypeError(f"{type(pipe).__name__} is not a pipeline that renders")
     try:
-        output = pipe(
-            prompt=clip.prompt,
-            negative_prompt=clip.negative_prompt,
-            height=clip.height,
-            width=clip.width,
-            num_frames=clip.frames,
-            num_inference_steps=clip.steps,
-            guidance_scale=clip.guidance,
-            generator=generator,
-            output_type="np",
-            callback_on_step_end=step_ended,
-        )
+        output = pipe(**_call_arguments(clip, generator, step_ended), **preset.call_args)
     except BaseException:
         _free_model_hooks(pipe)
         raise
@@ -320,6 +395,24 @@ def render(
     # 5. One clip per prompt: (T, H, W, 3).
     frames: npt.NDArray[np.float32] = output.frames[0]
     return frames
+
+
+def _call_arguments(
+    clip: ClipSpec, generator: torch.Generator | None, on_step_end: Callable[..., dict[str, Any]] | None
+) -> dict[str, Any]:
+    """What every clip sets in the pipeline call; a preset's call_args add to it, never replace it."""
+    return {
+        "prompt": clip.prompt,
+        "negative_prompt": clip.negative_prompt,
+        "height": clip.height,
+        "width": clip.width,
+        "num_frames": clip.frames,
+        "num_inference_steps": clip.steps,
+        "guidance_scale": clip.guidance,
+        "generator": generator,
+        "output_type": "np",
+        "callback_on_step_end": on_step_end,
+    }
 
 
 def _free_model_hooks(pipe: DiffusionPipeline) -> None:

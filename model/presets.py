@@ -6,6 +6,7 @@ Figures are the model authors' own defaults (model cards and diffusers' pipeline
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,7 @@ TINY_PRESET_ID = "tiny"
 KNOWN_PIPELINES = (
     "WanPipeline",
     "LTXPipeline",
+    "LTXConditionPipeline",
     "CogVideoXPipeline",
     "HunyuanVideoPipeline",
     "MochiPipeline",
@@ -35,6 +37,15 @@ KNOWN_PIPELINES = (
 """diffusers text-to-video pipelines whose call takes what model.pipeline.render passes
 (negative prompt, frames, size, steps, guidance, a step-end callback) and honours an interrupt.
 Names, not classes: importing diffusers here would load torch into the job domain."""
+
+CREDIT_FIELD_CHARS = {"repo": 200, "licence": 100, "licence_url": 300, "authors": 200}
+"""The credit is copied onto each job: these fit the job's columns on every database."""
+DTYPES = ("bfloat16", "float16", "float32")
+"""Precisions a preset may ask for, by torch's names."""
+CALL_ARG_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+
+CallArg = str | int | float | bool
+"""The value of an extra pipeline call argument: plain data, so a preset pickles and reads from TOML."""
 
 PRESET_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 """Short, lowercase and without spaces: ids are typed in Discord and shown in embeds."""
@@ -71,7 +82,8 @@ class PresetError(ValueError):
 class Preset:
     id: str
     repo: str
-    """Hugging Face repo id (for `tiny`, a descriptive id: it is built in code)."""
+    """Hugging Face repo id, or a local folder in diffusers' layout (for `tiny`, a descriptive id: it is built
+    in code)."""
     pipeline: str
     """diffusers pipeline class name, one of KNOWN_PIPELINES."""
     licence: str
@@ -86,7 +98,12 @@ class Preset:
     default_steps: int
     guidance: float
     vram_hint_gb: float
-    """Rough peak GPU memory with the whole pipeline resident on the GPU in bf16/fp16."""
+    """Peak GPU memory, in GB, with the whole pipeline resident in its dtype: the weights (from the
+    parameter counts) plus an allowance for the default clip's activations. VIDEO_OFFLOAD=auto keeps
+    everything on a GPU with this much free."""
+    offload_vram_gb: float
+    """Peak GPU memory, in GB, with VIDEO_OFFLOAD=model: the largest component (usually the text encoder
+    or the transformer) plus the same allowance. Below it, auto streams layers (group offload)."""
     cost_weight: int
     """Credits for one default clip; the job domain prices other clips by their work relative to it."""
     frame_step: int
@@ -94,13 +111,24 @@ class Preset:
     size_step: int
     """Width and height must be multiples of this (VAE downscale times transformer patch size)."""
     flow_shift: float | None = None
-    """Scheduler flow shift to set at load; None keeps the repo's scheduler config."""
+    """Scheduler flow shift to set at load; None keeps the repo's scheduler config. Refused at load for a
+    scheduler that has no flow shift (diffusers would drop it silently)."""
+    dtype: str = "bfloat16"
+    """The precision the model's authors recommend on a GPU; a GPU that only emulates bf16 gets float16."""
+    vae_dtype: str | None = None
+    """The VAE's own precision when it differs (Wan's decodes best in float32); None: the pipeline's."""
+    negative_prompt: str = ""
+    """What every clip avoids unless the member gives a negative prompt of their own."""
+    call_args: Mapping[str, CallArg] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    """Extra keyword arguments for the pipeline call (LTX's decode_timestep, say); checked at load against
+    the pipeline's signature."""
 
     def __post_init__(self) -> None:
         self._check_names()
         self._check_counts()
         self._check_resolutions()
         self._check_frames()
+        self._check_precision_and_calls()
 
     @property
     def default_size(self) -> Size:
@@ -118,7 +146,7 @@ class Preset:
         return ClipSpec(
             preset_id=self.id,
             prompt=prompt,
-            negative_prompt=negative_prompt,
+            negative_prompt=negative_prompt or self.negative_prompt,
             seed=seed,
             frames=self.default_frames,
             width=width,
@@ -134,7 +162,7 @@ class Preset:
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
         # A MappingProxyType does not pickle; a preset crosses into the worker process as it is.
         values = {field.name: getattr(self, field.name) for field in fields(self)}
-        return _rebuilt, ({**values, "resolutions": dict(self.resolutions)},)
+        return _rebuilt, ({name: _plain(value) for name, value in values.items()},)
 
     def _refuse(self, field: str, problem: str) -> PresetError:
         return PresetError(self.id, field, problem)
@@ -142,6 +170,9 @@ class Preset:
     def _check_names(self) -> None:
         if not PRESET_ID_PATTERN.fullmatch(self.id):
             raise self._refuse("id", "must be 1-32 characters of a-z, 0-9, '.', '_' and '-'")
+        for field_name, limit in CREDIT_FIELD_CHARS.items():
+            if not 1 <= len(getattr(self, field_name)) <= limit:
+                raise self._refuse(field_name, f"must be 1 to {limit} characters (it is stored with every job)")
         if self.pipeline not in KNOWN_PIPELINES:
             raise self._refuse(
                 "pipeline",
@@ -155,7 +186,7 @@ class Preset:
                 raise self._refuse(field, "must be at least 1")
         if not 1 <= self.cost_weight <= MAX_COST_WEIGHT:
             raise self._refuse("cost_weight", f"must be between 1 and {MAX_COST_WEIGHT:_}")
-        for field in ("guidance", "vram_hint_gb", "flow_shift"):
+        for field in ("guidance", "vram_hint_gb", "offload_vram_gb", "flow_shift"):
             value = getattr(self, field)
             if value is not None and not math.isfinite(value):
                 raise self._refuse(field, f"must be a finite number, not {value}")
@@ -163,8 +194,9 @@ class Preset:
             value = getattr(self, field)
             if value is not None and value <= 0:
                 raise self._refuse(field, "must be greater than 0")
-        if self.vram_hint_gb < 0:
-            raise self._refuse("vram_hint_gb", "must not be negative")
+        for field in ("vram_hint_gb", "offload_vram_gb"):
+            if getattr(self, field) < 0:
+                raise self._refuse(field, "must not be negative")
 
     def _check_resolutions(self) -> None:
         for aspect, (width, height) in self.resolutions.items():
@@ -180,6 +212,17 @@ class Preset:
         if self.default_aspect not in self.resolutions:
             raise self._refuse("default_aspect", f"default aspect {self.default_aspect} has no resolution")
 
+    def _check_precision_and_calls(self) -> None:
+        if self.dtype not in DTYPES:
+            raise self._refuse("dtype", f"{self.dtype!r} is not one of {', '.join(DTYPES)}")
+        if self.vae_dtype is not None and self.vae_dtype not in DTYPES:
+            raise self._refuse("vae_dtype", f"{self.vae_dtype!r} is not one of {', '.join(DTYPES)}")
+        for name, value in self.call_args.items():
+            if not CALL_ARG_PATTERN.fullmatch(name):
+                raise self._refuse("call_args", f"{name!r} is not an argument name")
+            if not isinstance(value, CallArg):
+                raise self._refuse("call_args", f"{name} must be text, a number or true/false, not {value!r}")
+
     def _check_frames(self) -> None:
         for field in ("default_frames", "max_frames"):
             frames = getattr(self, field)
@@ -192,6 +235,22 @@ class Preset:
             )
 
 
+WAN_NEGATIVE_PROMPT = (
+    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, images, static, "
+    "overall gray, worst quality, low quality, JPEG compression residue, ugly, incomplete, extra fingers, poorly "
+    "drawn hands, poorly drawn faces, deformed, disfigured, misshapen limbs, fused fingers, still picture, messy "
+    "background, three legs, many people in the background, walking backwards"
+)
+"""Wan's own (the English of the Wan 2.1 repository's sample_neg_prompt, as diffusers' example gives it)."""
+LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
+"""What every LTX-Video example in diffusers' documentation passes."""
+
+# Memory figures: weights from parameter counts in the preset's dtype (UMT5-XXL 5.68 B, T5-XXL 4.76 B,
+# Wan 1.3B 1.42 B, Wan 14B 14.29 B, CogVideoX-2b 1.69 B, LTX-Video 2B 1.92 B parameters), plus an allowance
+# for the default clip's activations (2 GB at 480p, 6 GB at 720p). Estimates, not measurements.
+# Cost weights: the transformer's work for the default clip (FLOPs: 2 x parameters x tokens plus attention's
+# 4 x layers x tokens^2 x width, per step and per guidance pass), relative to wan-1.3b's, times 8 so that
+# the cheapest preset costs 1: wan-14b x23.6, cogvideox-2b x0.46, ltx x0.11. README: Credits and limits.
 _CATALOGUE = (
     Preset(
         id="wan-1.3b",
@@ -203,21 +262,26 @@ _CATALOGUE = (
         default_frames=81,
         max_frames=81,
         fps=16,
-        resolutions=MappingProxyType({"16:9": (832, 480), "9:16": (480, 832), "1:1": (624, 624)}),
+        # Wan 2.1 1.3B supports 480p in both orientations (its SUPPORTED_SIZES); no square size.
+        resolutions=MappingProxyType({"16:9": (832, 480), "9:16": (480, 832)}),
         default_aspect="16:9",
         default_steps=50,
         guidance=5.0,
-        vram_hint_gb=16,
-        cost_weight=1,
+        vram_hint_gb=17,  # 11.4 text encoder + 2.8 transformer + 0.5 VAE (fp32) + 2
+        offload_vram_gb=13.4,  # the text encoder + 2
+        cost_weight=8,
         frame_step=4,
         size_step=16,
+        flow_shift=3.0,  # Wan's advice for 480p
+        vae_dtype="float32",
+        negative_prompt=WAN_NEGATIVE_PROMPT,
     ),
     Preset(
         id="ltx",
-        repo="Lightricks/LTX-Video",
-        pipeline="LTXPipeline",
-        licence="LTX-Video Open RAIL-M",
-        licence_url="https://huggingface.co/Lightricks/LTX-Video/blob/main/License.txt",
+        repo="Lightricks/LTX-Video-0.9.5",
+        pipeline="LTXConditionPipeline",
+        licence="LTX-Video 0.9.5 Open RAIL-M",
+        licence_url="https://huggingface.co/Lightricks/LTX-Video/blob/main/ltx-video-2b-v0.9.5.license.txt",
         authors="Lightricks",
         default_frames=121,
         max_frames=257,
@@ -226,10 +290,14 @@ _CATALOGUE = (
         default_aspect="16:9",
         default_steps=50,
         guidance=3.0,
-        vram_hint_gb=16,
+        vram_hint_gb=17.8,  # 9.5 text encoder + 3.8 transformer + 2.5 VAE (0.9.5's has 1.25 B parameters) + 2
+        offload_vram_gb=11.5,  # the text encoder + 2
         cost_weight=1,
         frame_step=8,
         size_step=32,
+        negative_prompt=LTX_NEGATIVE_PROMPT,
+        # 0.9.1 and later decode with a timestep-aware VAE; frame_rate scales the rotary embedding to the fps.
+        call_args=MappingProxyType({"frame_rate": 24, "decode_timestep": 0.03, "decode_noise_scale": 0.025}),
     ),
     Preset(
         id="cogvideox-2b",
@@ -246,10 +314,14 @@ _CATALOGUE = (
         default_aspect="16:9",
         default_steps=50,
         guidance=6.0,
-        vram_hint_gb=18,
-        cost_weight=1,
-        frame_step=4,
+        vram_hint_gb=15.8,  # 9.5 text encoder + 3.4 transformer + 0.9 VAE + 2
+        offload_vram_gb=11.5,  # the text encoder + 2
+        cost_weight=4,
+        # The VAE compresses 4 frames to one, but decodes an even count of latent frames one frame short:
+        # only 8k+1 frames come out as asked.
+        frame_step=8,
         size_step=16,
+        dtype="float16",  # trained in fp16; its authors recommend the precision it was trained in
     ),
     Preset(
         id="wan-14b",
@@ -261,15 +333,18 @@ _CATALOGUE = (
         default_frames=81,
         max_frames=81,
         fps=16,
-        resolutions=MappingProxyType({"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960)}),
+        resolutions=MappingProxyType({"16:9": (1280, 720), "9:16": (720, 1280)}),
         default_aspect="16:9",
         default_steps=50,
         guidance=5.0,
-        vram_hint_gb=48,
-        cost_weight=1,
+        vram_hint_gb=46.5,  # 11.4 text encoder + 28.6 transformer + 0.5 VAE (fp32) + 6
+        offload_vram_gb=34.6,  # the transformer + 6
+        cost_weight=189,
         frame_step=4,
         size_step=16,
-        flow_shift=5.0,  # Wan's advice for 720p; the repo's scheduler config carries 480p's 3.0
+        flow_shift=5.0,  # Wan's advice for 720p
+        vae_dtype="float32",
+        negative_prompt=WAN_NEGATIVE_PROMPT,
     ),
     Preset(
         id=TINY_PRESET_ID,
@@ -286,16 +361,13 @@ _CATALOGUE = (
         default_steps=4,
         guidance=5.0,
         vram_hint_gb=0.5,
+        offload_vram_gb=0.5,
         cost_weight=1,
         frame_step=4,
         size_step=16,
+        dtype="float32",  # random weights gain nothing from half precision
     ),
 )
-
-
-def _rebuilt(values: dict[str, Any]) -> Preset:
-    return Preset(**{**values, "resolutions": MappingProxyType(values["resolutions"])})
-
 
 PRESETS: Mapping[str, Preset] = MappingProxyType({preset.id: preset for preset in _CATALOGUE})
 
@@ -305,3 +377,14 @@ def get_preset(preset_id: str, catalogue: Mapping[str, Preset] = PRESETS) -> Pre
         return catalogue[preset_id]
     except KeyError:
         raise UnknownPresetError(preset_id, catalogue) from None
+
+
+def _plain(value: object) -> object:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _rebuilt(values: dict[str, Any]) -> Preset:
+    frozen: dict[str, Any] = {
+        name: MappingProxyType(value) if isinstance(value, dict) else value for name, value in values.items()
+    }
+    return Preset(**frozen)

@@ -17,7 +17,7 @@ DeviceSetting = Literal["auto", "cuda", "cpu"]
 DEVICE_SETTINGS: tuple[DeviceSetting, ...] = get_args(DeviceSetting)
 """auto takes the CUDA GPU when there is one; cuda insists on it; cpu forces a (slow) CPU render."""
 
-Offload = Literal["none", "model", "group", "sequential"]
+Offload = Literal["auto", "none", "model", "group", "sequential"]
 OFFLOADS: tuple[Offload, ...] = get_args(Offload)
 
 FIRST_BLOCK_CACHE = "first-block"
@@ -38,22 +38,28 @@ class FirstBlockCache:
 
 @dataclass(frozen=True, slots=True)
 class SpeedOptions:
-    """How the worker loads its pipeline. The defaults suit a 12-24 GB consumer GPU:
+    """How the worker loads its pipeline. The defaults suit any GPU:
 
-    - offload "model": each component waits in CPU memory until its turn, so the peak is the
-      largest one (Wan's UMT5-XXL text encoder, ~11 GB in bf16) rather than the sum (~16 GB for
-      wan-1.3b). wan-1.3b, ltx and cogvideox-2b then fit a 12-16 GB card, for a second or two
-      of transfers per clip; on 24 GB, "none" saves those seconds.
+    - offload "auto": chosen per preset from the memory the GPU has free at load (model.pipeline):
+      everything resident when the preset's vram_hint_gb fits, else one component at a time
+      ("model": the peak is the largest one, Wan's 11.4 GB text encoder rather than the ~17 GB sum),
+      else layers streamed while the previous ones compute ("group").
     - VAE tiling on: decoding 81 frames at once is the peak of a render; tiles cap it for a
       small time cost.
     - no cache hook: it trades quality for speed, which is the operator's call.
     - no compile: the first job at every new size pays minutes of compilation.
     """
 
-    offload: Offload = "model"
+    offload: Offload = "auto"
     vae_tiling: bool = True
     cache: FirstBlockCache | None = None
     compile: bool = False
+
+    def __post_init__(self) -> None:
+        if self.compile and self.offload == "sequential":
+            # Sequential offload moves each layer's weights in a hook around every call, which compiled
+            # blocks would recompile for, or trace with the weights on the wrong device.
+            raise ValueError("VIDEO_COMPILE=on does not work with VIDEO_OFFLOAD=sequential; turn one of them off")
 
     def __str__(self) -> str:
         return ", ".join(f"{name}={value}" for name, value in as_settings(self).items())

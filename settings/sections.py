@@ -19,6 +19,8 @@ DISCORD_API_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_QUOTA_SETTING = 1_000_000
+DEFAULT_DAILY_CREDITS = 80
+"""Ten of wan-1.3b's default clips a day (8 credits each); presets cost by the GPU work they take."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +75,20 @@ class VideoSettings:
         except PresetsFileError as error:
             raise SettingsError(f"VIDEO_PRESETS_FILE: {error}") from None
         defaults = SpeedOptions()
+        offload = env.optional("VIDEO_OFFLOAD", defaults.offload, parse_offload)
+        vae_tiling = env.optional("VIDEO_VAE_TILING", defaults.vae_tiling, parse_switch)
+        cache = env.optional("VIDEO_CACHE", defaults.cache, parse_cache)
+        compile_blocks = env.optional("VIDEO_COMPILE", defaults.compile, parse_switch)
+        try:
+            speed = SpeedOptions(offload=offload, vae_tiling=vae_tiling, cache=cache, compile=compile_blocks)
+        except ValueError as error:  # a combination that cannot work: the message names both settings
+            raise SettingsError(str(error)) from None
         return cls(
             model=env.optional("VIDEO_MODEL", DEFAULT_PRESET_ID, one_of(tuple(presets))),
             device=env.optional("VIDEO_DEVICE", "auto", parse_device),
             presets_file=presets_file,
             presets=presets,
-            speed=SpeedOptions(
-                offload=env.optional("VIDEO_OFFLOAD", defaults.offload, parse_offload),
-                vae_tiling=env.optional("VIDEO_VAE_TILING", defaults.vae_tiling, parse_switch),
-                cache=env.optional("VIDEO_CACHE", defaults.cache, parse_cache),
-                compile=env.optional("VIDEO_COMPILE", defaults.compile, parse_switch),
-            ),
+            speed=speed,
         )
 
 
@@ -96,7 +101,9 @@ class QuotaSettings:
     @classmethod
     def load(cls, env: Environment) -> QuotaSettings:
         return cls(
-            daily_credits=env.optional("QUOTA_DAILY_CREDITS", 10, whole_number(0, MAX_QUOTA_SETTING)),
+            daily_credits=env.optional(
+                "QUOTA_DAILY_CREDITS", DEFAULT_DAILY_CREDITS, whole_number(0, MAX_QUOTA_SETTING)
+            ),
             max_active_jobs=env.optional("QUOTA_MAX_ACTIVE_JOBS", 2, whole_number(1, MAX_QUOTA_SETTING)),
             cooldown_seconds=env.optional("QUOTA_COOLDOWN_SECONDS", 0, whole_number(0, MAX_QUOTA_SETTING)),
         )

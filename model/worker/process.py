@@ -35,10 +35,16 @@ log = logging.getLogger(__name__)
 
 PARENT_CHECK_SECONDS = 1.0
 """How often an idle worker checks that its parent is alive, so it never outlives the bot."""
+EXIT_AFTER_GPU_ERROR = 4
+"""The exit status of a worker that stopped because the GPU's state can no longer be trusted."""
 
 
 def serve(config: WorkerConfig, requests: Queue[Request], events: Queue[WorkerMessage]) -> None:
-    """Process entry point: load, warm up, report Ready (or LoadFailed and exit 1), then serve."""
+    """Process entry point: load, warm up, report Ready (or LoadFailed and exit 1), then serve.
+
+    After a GPU error (not an out-of-memory) the CUDA context is poisoned: the worker exits with
+    EXIT_AFTER_GPU_ERROR, so the backend starts a fresh one instead of failing every later job.
+    """
     _configure_logging(config.log_level)
     _use_thread_lock_for_tqdm()
     try:
@@ -50,23 +56,35 @@ def serve(config: WorkerConfig, requests: Queue[Request], events: Queue[WorkerMe
             loader=config.pipeline_loader,
         )
     except Exception as exc:
-        events.put(LoadFailed(start_failure(exc)))
+        events.put(start_failure(exc))
         sys.exit(1)
     events.put(Ready())
     log.info("ready to render %s", ", ".join(runtime.preset_ids))
-    _Worker(runtime, events.put).run(requests)
+    if not _Worker(runtime, events.put).run(requests):
+        log.error("exiting after a GPU error, so that a fresh worker takes over")
+        sys.exit(EXIT_AFTER_GPU_ERROR)
 
 
-def start_failure(exc: Exception) -> str:
-    """Log why the worker cannot start and return the reason for the bot: the whole message for the
-    failures we foresee (they say what to do), else one line and a logged traceback."""
-    from model.pipeline import DeviceError, WeightsUnavailableError
+def start_failure(exc: Exception) -> LoadFailed:
+    """Log why the worker cannot start and say so to the bot: the whole message for the failures we foresee
+    (they say what to do), else one line and a logged traceback. A model that does not fit the GPU is
+    permanent: starting again would only load tens of GB to fail the same way."""
+    import torch
 
-    if isinstance(exc, DeviceError | WeightsUnavailableError | PresetsFileError):
+    from model.pipeline import DeviceError, PresetLoadError, WeightsUnavailableError
+
+    if isinstance(exc, torch.OutOfMemoryError):
+        reason = (
+            f"the model does not fit in the GPU's memory ({short_reason(exc)}); set VIDEO_OFFLOAD=group or "
+            "sequential, or serve a smaller preset"
+        )
+        log.error("the render worker cannot start: %s", reason)
+        return LoadFailed(reason, permanent=True)
+    if isinstance(exc, DeviceError | WeightsUnavailableError | PresetLoadError | PresetsFileError):
         log.error("the render worker cannot start: %s", exc)
-        return str(exc)
+        return LoadFailed(str(exc))
     log.error("the render worker could not start", exc_info=exc)
-    return short_reason(exc)
+    return LoadFailed(short_reason(exc))
 
 
 def _configure_logging(level: str) -> None:
@@ -174,9 +192,13 @@ class _Worker:
         self._emit = emit
         self._jobs = _JobQueue()
         self._encoder = _Encoder(runtime, emit)
+        self._gpu_failed = False
 
-    def run(self, requests: Queue[Request]) -> None:
-        """Render until a Shutdown request (or the parent's death), then finish the encodes."""
+    def run(self, requests: Queue[Request]) -> bool:
+        """Render until a Shutdown request (or the parent's death), then finish the encodes.
+
+        False when it stopped early because of a GPU error: jobs still waiting here go to the next worker.
+        """
         control = threading.Thread(
             target=self._follow_requests, args=(requests,), name="render-worker-control", daemon=True
         )
@@ -186,6 +208,7 @@ class _Worker:
             self._render(spec)
         self._encoder.finish()
         log.info("shut down")
+        return not self._gpu_failed
 
     def _follow_requests(self, requests: Queue[Request]) -> None:
         for request in _requests_while_parent_lives(requests):
@@ -207,8 +230,12 @@ class _Worker:
         )
         if isinstance(outcome, Rendered):
             self._encoder.put(outcome)
-        elif not (outcome.failure.cancelled and self._jobs.closed):  # at shutdown the parent reports the rest
+            return
+        if not (outcome.failure.cancelled and self._jobs.closed):  # at shutdown the parent reports the rest
             self._emit(outcome)
+        if outcome.failure.code is FailureCode.GPU_ERROR:
+            self._gpu_failed = True
+            self._jobs.close()
 
 
 def _requests_while_parent_lives(requests: Queue[Request]) -> Iterator[Request]:

@@ -71,6 +71,8 @@ class Ready:
 class LoadFailed:
     reason: str
     """For the operator's log and the bot's exit message: what to do about it."""
+    permanent: bool = False
+    """Trying again cannot help (the model does not fit the GPU): the backend stops restarting the worker."""
 
 
 WorkerMessage = Ready | LoadFailed | RenderEvent

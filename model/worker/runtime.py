@@ -88,7 +88,7 @@ class RenderRuntime:
                 torch.set_num_threads(threads_for_cpu_rendering())
                 log.info("rendering on the CPU with %d threads", torch.get_num_threads())
             log.info("loading preset %s on %s (%s)", preset.id, where, speed)
-            pipe = load(preset, where, pick_dtype(where), speed)
+            pipe = load(preset, where, pick_dtype(preset, where), speed)
             # A short render of the preset's default clip (the shape most jobs have), so the first
             # member's job does not pay for lazy CUDA/kernel setup, nor, with VIDEO_COMPILE, for
             # compiling: compiled blocks are specialised to the shapes they first see.
@@ -115,13 +115,17 @@ class RenderRuntime:
         except torch.OutOfMemoryError:
             log.exception("job %s ran out of GPU memory", spec.job_id)
             failure = Failure(FailureCode.OUT_OF_MEMORY)
+        except torch.AcceleratorError as exc:
+            # An illegal address or a failed launch leaves the CUDA context unusable for every later job.
+            log.exception("job %s hit a GPU error", spec.job_id)
+            failure = Failure(FailureCode.GPU_ERROR, {"error": short_reason(exc)})
         except Exception as exc:
             log.exception("job %s failed", spec.job_id)
             failure = Failure(FailureCode.RENDER_ERROR, {"error": short_reason(exc)})
         else:
             return Rendered(spec, frames, time.monotonic() - started)
         # Only now, outside the except block: its traceback pinned the failed render's tensors.
-        if execution_device(served.pipe).type == "cuda":
+        if execution_device(served.pipe).type == "cuda" and failure.code is not FailureCode.GPU_ERROR:
             torch.cuda.empty_cache()
         return Failed(spec.job_id, failure)
 
@@ -161,11 +165,15 @@ def warm_up_clip(preset: Preset) -> ClipSpec:
 
 
 def credit_metadata(spec: RenderSpec) -> dict[str, str]:
-    """The MP4 tags that keep the credit with the file wherever it travels."""
+    """The MP4 tags that keep the credit with the file wherever it travels.
+
+    No standard tag names a model's authors, and a key without an iTunes atom would turn every tag
+    into a QuickTime mdta key (model/encode.py) that fewer players show, so the authors go in the text.
+    """
     credit, clip = spec.credit, spec.clip
     description = (
         f"AI-generated video. Prompted by {credit.requester_name} (id {credit.requester_id}). "
-        f"Model: {credit.model_id}; preset: {clip.preset_id}; licence: {credit.licence}; "
+        f"Model: {credit.model_id} by {credit.authors}; preset: {clip.preset_id}; licence: {credit.licence}; "
         f"seed: {clip.seed}; job: {spec.job_id}."
     )
     return {

@@ -1,8 +1,10 @@
 """The later migrations applied over a database the /video spine created (revision 0001) keep every row,
-and carry what 0001 stored as host paths and sentences over into media keys and failure codes."""
+and carry what 0001 stored as host paths and sentences over into media keys and failure codes; 0004 credits
+the model's authors on the jobs already there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,10 +34,13 @@ def _config() -> Config:
     return config
 
 
-def _upgrade_to_0001(connection: Connection) -> None:
-    config = _config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, "0001")
+def _upgrade_to(revision: str) -> Callable[[Connection], None]:
+    def upgrade(connection: Connection) -> None:
+        config = _config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    return upgrade
 
 
 JOB_COLUMNS = (
@@ -82,7 +87,7 @@ async def test_migrating_a_spine_database_keeps_its_jobs_and_credits(tmp_path: P
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     try:
         async with database.engine.begin() as connection:
-            await connection.run_sync(_upgrade_to_0001)
+            await connection.run_sync(_upgrade_to("0001"))
             await connection.run_sync(_fill_like_the_spine)
 
         await database.migrate()
@@ -108,3 +113,32 @@ async def test_migrating_a_spine_database_keeps_its_jobs_and_credits(tmp_path: P
     assert {"guild_settings", "role_tiers", "quota_members", "audit_log"} <= set(tables)
     assert standing.credits_left == 3  # two spent, one refunded
     assert standing.active_jobs == 1
+
+
+async def test_0004_credits_the_authors_of_built_in_presets_and_unknown_for_any_other(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    presets = {1: "wan-1.3b", 2: "ltx", 3: "tiny", 4: "my-own-preset"}
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade_to("0003"))
+            for job_id, preset_id in presets.items():
+                await connection.execute(
+                    text(
+                        f"INSERT INTO jobs (id, {JOB_COLUMNS}) VALUES (:id, 'delivered', :guild, 2, :user, 'Alice', "
+                        "'a fox', '', 7, :preset, 9, 64, 64, 8, 2, 1.0, 10485760, 1, 'some/repo', 'Apache-2.0', "
+                        "'https://x', '2026-11-25 10:00:00')"
+                    ),
+                    {"id": job_id, "guild": GUILD_ID, "user": MEMBER, "preset": preset_id},
+                )
+
+        await database.migrate()
+
+        views = [await load_view(database, job_id) for job_id in presets]
+    finally:
+        await database.dispose()
+    assert [view.authors if view else None for view in views] == [
+        "Wan Team, Alibaba Group",
+        "Lightricks",
+        "promptreel (random weights, for tests and demos)",
+        "unknown",
+    ]

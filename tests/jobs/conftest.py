@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from jobs.requests import ValidRequest, VideoRequest
 from jobs.runner import JobRunner
 from jobs.views import JobView, Ticket
 from model.contract import Progress
-from model.presets import PRESETS
+from model.presets import PRESETS, Preset
 from tests.jobs.scripted_backend import ScriptedBackend
 
 GUILD_ID = 111
@@ -157,8 +157,10 @@ def make_service(
     clock: ManualClock,
     defaults: QuotaDefaults | None = None,
     data_dir: Path = Path("data"),
+    presets: Mapping[str, Preset] = PRESETS,
 ) -> Jobs:
-    """Members get 5 credits a day and no practical limit on waiting jobs, unless `defaults` say otherwise."""
+    """Members get 5 credits a day and no practical limit on waiting jobs, unless `defaults` say otherwise;
+    the catalogue is the built-in one unless `presets` is another."""
     defaults = defaults or QuotaDefaults(credits=5, max_active_jobs=1000)
     runner = JobRunner(
         database=database,
@@ -171,7 +173,7 @@ def make_service(
         database=database,
         quota=QuotaPolicy(database=database, defaults=defaults, clock=clock),
         clock=clock,
-        presets=PRESETS,
+        presets=presets,
         served=backend.serves,
         default_preset_id="tiny",
         on_queued=runner.wake,

@@ -35,6 +35,7 @@ async def test_a_job_row_round_trips_its_clip_video_and_failure(database: Databa
         model_id="tiny/random",
         licence="Apache-2.0",
         licence_url="https://x",
+        authors="Tiny Team",
         created_at=datetime(2026, 12, 1, tzinfo=UTC),
         **video_columns(VIDEO),
         **failure_columns(FAILURE),
@@ -43,7 +44,7 @@ async def test_a_job_row_round_trips_its_clip_video_and_failure(database: Databa
         await JobRepository(session).add_all([job])
     view = await load_view(database, job.id)
     assert view is not None
-    assert (view.clip, view.video, view.failure) == (CLIP, VIDEO, FAILURE)
+    assert (view.clip, view.video, view.failure, view.authors) == (CLIP, VIDEO, FAILURE, "Tiny Team")
 
 
 def test_media_keys_resolve_under_data_dir_and_never_outside_it(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from jobs.records import video_columns
 from jobs.requests import ValidRequest
 from jobs.views import load_view
 from model.contract import Done, Failed, Progress, RenderResult, RenderSpec, VideoFile
+from model.presets import PRESETS
 from tests.jobs.conftest import (
     ClipOptions,
     Jobs,
@@ -235,6 +236,30 @@ async def test_backend_capacity_bounds_outstanding_jobs(service: Jobs, backend: 
 def test_validate_refuses_bad_input(service: Jobs, extra: ClipOptions, error: type[Exception]) -> None:
     with pytest.raises(error):
         service.validate(video_request(**extra))
+
+
+async def test_the_credit_keeps_the_authors_the_catalogue_named_at_submit_time(
+    database: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    before = make_service(database, ScriptedBackend(), clock, data_dir=tmp_path)  # not started: the job waits
+    ticket = await before.submit(before.validate(video_request()))
+    assert ticket.job.authors == PRESETS["tiny"].authors
+
+    # The bot restarts with a catalogue that names other authors for the same preset.
+    renamed = {**PRESETS, "tiny": replace(PRESETS["tiny"], authors="Someone Else")}
+    backend = ScriptedBackend()
+    after = make_service(database, backend, clock, data_dir=tmp_path, presets=renamed)
+    await after.start(RecordingObserver())
+    try:
+        [spec] = await backend.wait_submitted(1)
+        newer = await after.submit(after.validate(video_request(user_id=2)))
+    finally:
+        await after.close()
+    stored = await load_view(database, ticket.job.id)
+
+    assert spec.job_id == ticket.job.id and spec.credit.authors == PRESETS["tiny"].authors
+    assert stored is not None and stored.authors == PRESETS["tiny"].authors
+    assert newer.job.authors == "Someone Else"
 
 
 async def test_restart_requeues_running_and_redelivers_rendered(

@@ -23,6 +23,10 @@ HANG_WORD = "freeze"
 HANG_SECONDS = 120.0
 BLOCK_LOAD_ENV = "TESTS_MODEL_BLOCK_LOAD_FILE"
 """While the file this environment variable names exists, the slow pipeline fails to load."""
+NO_ROOM_ENV = "TESTS_MODEL_NO_ROOM_FILE"
+"""While the file this environment variable names exists, loading runs out of GPU memory."""
+GPU_ERROR_WORD = "scramble"
+"""A prompt containing this word makes the fragile pipeline raise a CUDA error, as an illegal address would."""
 
 
 def load_slow_and_fragile(
@@ -31,6 +35,9 @@ def load_slow_and_fragile(
     block = os.environ.get(BLOCK_LOAD_ENV)
     if block and os.path.exists(block):
         raise OSError(f"loading is blocked while {block} exists")
+    no_room = os.environ.get(NO_ROOM_ENV)
+    if no_room and os.path.exists(no_room):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 28.58 GiB")
     pipe = load_pipeline(preset, device, dtype, speed)
     hang = {"armed": False}
 
@@ -43,6 +50,8 @@ def load_slow_and_fragile(
     def fragile_encode_prompt(prompt: str | list[str], *args: object, **kwargs: object) -> object:
         if FAIL_WORD in str(prompt):
             raise RuntimeError(f"injected failure for a prompt containing {FAIL_WORD!r}")
+        if GPU_ERROR_WORD in str(prompt):
+            raise torch.AcceleratorError("CUDA error: an illegal memory access was encountered")
         hang["armed"] = HANG_WORD in str(prompt)
         return encode_prompt(prompt, *args, **kwargs)
 

@@ -19,5 +19,5 @@ def tiny_spec(job_id: int = 1, **clip_changes: Any) -> RenderSpec:
         job_id=job_id,
         clip=dataclasses.replace(clip, **clip_changes),
         max_bytes=DEFAULT_UPLOAD_LIMIT_BYTES,
-        credit=Credit(REQUESTER_NAME, REQUESTER_ID, TINY.repo, TINY.licence),
+        credit=Credit(REQUESTER_NAME, REQUESTER_ID, TINY.repo, TINY.licence, TINY.authors),
     )

@@ -35,7 +35,11 @@ default_aspect = "1:1"
 default_steps = 20
 guidance = 3.0
 vram_hint_gb = 10
+offload_vram_gb = 8
 cost_weight = 2
+dtype = "float16"
+negative_prompt = "blurry"
+call_args = { decode_timestep = 0.05, frame_rate = 24 }
 frame_step = 8
 size_step = 32
 """
@@ -66,6 +70,8 @@ def test_a_file_overrides_fields_adds_presets_and_keeps_the_rest(tmp_path: Path)
     )
     square = catalogue["square"]
     assert (square.pipeline, square.default_size, square.fps) == ("LTXPipeline", (512, 512), 24)
+    assert (square.dtype, square.negative_prompt) == ("float16", "blurry")
+    assert dict(square.call_args) == {"decode_timestep": 0.05, "frame_rate": 24}
     assert catalogue["ltx"] is PRESETS["ltx"]
 
 
@@ -111,6 +117,14 @@ def test_every_preset_field_but_the_id_can_be_set() -> None:
         ("[ltx]\nvram_hint_gb = inf", "field 'vram_hint_gb': must be a finite number, not inf"),
         ("[wan-14b]\nflow_shift = -inf", "field 'flow_shift': must be a finite number, not -inf"),
         ("[tiny]\nguidance = 0", "field 'guidance': must be greater than 0"),
+        ('[ltx]\ndtype = "fp8"', "field 'dtype': 'fp8' is not one of bfloat16, float16, float32"),
+        ('[ltx]\nvae_dtype = "half"', "field 'vae_dtype': 'half' is not one of bfloat16, float16, float32"),
+        ("[ltx]\nnegative_prompt = 3", "field 'negative_prompt': must be a string, not int 3"),
+        ("[ltx]\ncall_args = 3", "field 'call_args': must map argument names to values"),
+        ('[ltx]\ncall_args = { "Bad Name" = 1 }', "field 'call_args': 'Bad Name' is not an argument name"),
+        ("[ltx]\ncall_args = { timesteps = [1, 2] }", "field 'call_args': timesteps must be text, a number or"),
+        ("[ltx]\noffload_vram_gb = -1", "field 'offload_vram_gb': must not be negative"),
+        (f'[ltx]\nauthors = "{"x" * 201}"', "field 'authors': must be 1 to 200 characters"),
         ("[tiny]\nflow_shift = 0.0", "field 'flow_shift': must be greater than 0"),
         ("[tiny]\nfps = 0", "field 'fps': must be at least 1"),
         ("[tiny]\ndefault_steps = -1", "field 'default_steps': must be at least 1"),

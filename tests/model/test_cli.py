@@ -39,7 +39,7 @@ def test_presets_prints_the_catalogue_as_a_table() -> None:
         "fps",
         "steps",
         "VRAM",
-        "cost",
+        "credits",
     ]
     assert [row.split()[0] for row in rows] == list(PRESETS)
     wan = rows[0]
@@ -48,9 +48,10 @@ def test_presets_prints_the_catalogue_as_a_table() -> None:
         "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
         "Apache-2.0",
         "81 frames 832x480 (5.1 s)",
-        "x1",
+        "~17 GB",
     ):
         assert cell in wan
+    assert wan.split()[-1] == "8"  # credits for the default clip
 
 
 def test_presets_lists_the_presets_file_named_by_the_setting(tmp_path: Path) -> None:
@@ -70,7 +71,7 @@ def test_presets_lists_the_presets_file_named_by_the_setting(tmp_path: Path) -> 
         (
             ("generate", "a fox", "--offload", "disk"),
             {},
-            "argument --offload: must be one of none, model, group, sequential; got 'disk'",
+            "argument --offload: must be one of auto, none, model, group, sequential; got 'disk'",
         ),
         (
             ("generate", "a fox"),

@@ -45,7 +45,7 @@ no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the behavi
 
 @pytest.fixture(scope="module")
 def pipe() -> DiffusionPipeline:
-    return load_pipeline(TINY, CPU, pick_dtype(CPU))
+    return load_pipeline(TINY, CPU, pick_dtype(TINY, CPU))
 
 
 def render_quietly(pipe: DiffusionPipeline, clip: ClipSpec) -> np.ndarray:
@@ -159,7 +159,7 @@ def test_any_prompt_tokenizes(prompt: str) -> None:
 
 
 def test_cpu_renders_in_float32() -> None:
-    assert pick_dtype(CPU) == torch.float32
+    assert pick_dtype(TINY, CPU) == torch.float32
     assert pick_device("cpu") == CPU
 
 

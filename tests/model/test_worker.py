@@ -31,7 +31,7 @@ from model.presets import PRESETS, get_preset
 from model.speed import FirstBlockCache, SpeedOptions
 from model.worker.protocol import WorkerConfig
 from model.worker.runtime import warm_up_clip
-from tests.model.loaders import BLOCK_LOAD_ENV, FAIL_WORD, HANG_WORD
+from tests.model.loaders import BLOCK_LOAD_ENV, FAIL_WORD, GPU_ERROR_WORD, HANG_WORD, NO_ROOM_ENV
 from tests.model.specs import REQUESTER_ID, REQUESTER_NAME, SEED, TINY, tiny_spec
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -168,7 +168,7 @@ async def test_done_files_decode_to_the_clip_and_carry_the_credit(
         REQUESTER_NAME,
         str(REQUESTER_ID),
         TINY.id,
-        TINY.repo,
+        f"{TINY.repo} by {TINY.authors}",
         TINY.licence,
         f"seed: {SEED}",
         f"job: {spec.job_id}",
@@ -238,6 +238,22 @@ async def test_a_pipeline_exception_fails_only_that_job(backend: LocalWorkerBack
     healthy = make_spec()
     await backend.submit(healthy)
     assert isinstance((await events_until_finished(backend, healthy.job_id))[-1], Done)
+
+
+async def test_a_gpu_error_fails_its_job_and_a_fresh_worker_takes_over(backend: LocalWorkerBackend) -> None:
+    """After an illegal address the CUDA context is poisoned: the worker exits instead of failing every later job."""
+    poisoned, waiting = make_spec(prompt=f"please {GPU_ERROR_WORD}"), make_spec()
+    poisoned_pid = backend.worker_pid
+    await backend.submit(poisoned)
+    await backend.submit(waiting)
+    events = await events_until_finished(backend, poisoned.job_id, waiting.job_id)
+
+    error = "AcceleratorError: CUDA error: an illegal memory access was encountered"
+    assert of_job(events, poisoned.job_id)[-1] == Failed(
+        poisoned.job_id, Failure(FailureCode.GPU_ERROR, {"error": error})
+    )
+    assert isinstance(of_job(events, waiting.job_id)[-1], Done)
+    assert backend.worker_pid not in (None, poisoned_pid)
 
 
 async def test_submitting_beyond_capacity_is_refused(backend: LocalWorkerBackend) -> None:
@@ -434,3 +450,50 @@ async def test_close_fails_outstanding_jobs_and_ends_the_stream(tmp_path: Path) 
         events = [event async for event in backend.events()]
     assert events[-1] == Failed(spec.job_id, Failure(FailureCode.WORKER_SHUT_DOWN))
     assert not backend.worker_alive
+
+
+async def test_a_model_that_does_not_fit_the_gpu_is_not_restarted_again_and_again(tmp_path: Path) -> None:
+    """Loading tens of GB again would only run out of memory again: the backend gives up and says why."""
+    no_room = tmp_path / "no-room"
+    os.environ[NO_ROOM_ENV] = str(no_room)  # inherited by every worker spawned from now on
+    config = WorkerConfig((TINY,), str(tmp_path), device="cpu", pipeline_loader=loader("load_slow_and_fragile"))
+    backend = LocalWorkerBackend(config, restart_delays=(0.1,))
+    try:
+        await backend.start()
+        no_room.touch()
+        os.kill(backend.worker_pid or 0, signal.SIGKILL)
+        await until(lambda: backend.unavailable is not None)
+        given_up_on = backend.worker_pid
+        no_room.unlink()
+        await asyncio.sleep(1.0)  # ten restart delays
+        assert backend.worker_pid == given_up_on and not backend.worker_alive
+        assert backend.unavailable is not None
+        assert str(backend.unavailable.details["error"]).startswith("the model does not fit in the GPU's memory")
+
+        meanwhile = make_spec()
+        await backend.submit(meanwhile)
+        failed = (await events_until_finished(backend, meanwhile.job_id))[-1]
+        assert isinstance(failed, Failed) and failed.failure.code is FailureCode.WORKER_UNAVAILABLE
+    finally:
+        await backend.close()
+        del os.environ[NO_ROOM_ENV]
+
+
+async def test_a_first_start_that_does_not_fit_the_gpu_says_so_and_is_permanent(tmp_path: Path) -> None:
+    no_room = tmp_path / "no-room"
+    no_room.touch()
+    os.environ[NO_ROOM_ENV] = str(no_room)
+    try:
+        backend = LocalWorkerBackend(
+            WorkerConfig((TINY,), str(tmp_path), device="cpu", pipeline_loader=loader("load_slow_and_fragile"))
+        )
+        with pytest.raises(WorkerStartError) as raised:
+            await backend.start()
+        await backend.close()
+    finally:
+        del os.environ[NO_ROOM_ENV]
+    assert raised.value.permanent
+    assert raised.value.reason == (
+        "the model does not fit in the GPU's memory (OutOfMemoryError: CUDA out of memory. Tried to allocate "
+        "28.58 GiB); set VIDEO_OFFLOAD=group or sequential, or serve a smaller preset"
+    )

@@ -21,7 +21,7 @@ def test_defaults_with_only_a_token(tmp_path: Path) -> None:
     assert settings.video.device == "auto"
     assert settings.video.presets_file is None and settings.video.presets is PRESETS
     assert settings.video.speed == SpeedOptions()
-    assert settings.quota.daily_credits == 10
+    assert settings.quota.daily_credits == 80  # ten of wan-1.3b's default clips
     assert (settings.quota.max_active_jobs, settings.quota.cooldown_seconds) == (2, 0)
     assert settings.log.level == "INFO"
 
@@ -84,6 +84,7 @@ def test_token_never_shows_in_repr(tmp_path: Path) -> None:
         ({"DISCORD_TOKEN": "t", "VIDEO_VAE_TILING": "sometimes"}, "VIDEO_VAE_TILING"),
         ({"DISCORD_TOKEN": "t", "VIDEO_CACHE": "first-block:2"}, "VIDEO_CACHE"),
         ({"DISCORD_TOKEN": "t", "VIDEO_COMPILE": "max"}, "VIDEO_COMPILE"),
+        ({"DISCORD_TOKEN": "t", "VIDEO_COMPILE": "on", "VIDEO_OFFLOAD": "sequential"}, "VIDEO_COMPILE=on"),
         ({"DISCORD_TOKEN": "t", "LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"DISCORD_TOKEN": "t", "DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"DISCORD_TOKEN": "t", "DISCORD_API_URL": "ftp://x"}, "DISCORD_API_URL"),
