@@ -1,4 +1,5 @@
-"""`python -m bot`: the composition root. Exit status 2 means a setting needs fixing, 1 that Discord is out of reach."""
+"""`python -m bot`: the composition root. Exit status 2 means a setting needs fixing (or another bot process serves
+the database), 1 that Discord is out of reach."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import discord
 
 from bot.app import run_bot
 from bot.logs import configure_logging
+from jobs.lease import LeaseError
 from model.local_backend import WorkerStartError
 from settings.bot import load_bot_settings
 from settings.environment import SettingsError
@@ -37,6 +39,9 @@ def main() -> int:
     except aiohttp.ClientConnectorError as error:
         print(f"error: could not reach Discord at {settings.discord.api_url}: {error.os_error}", file=sys.stderr)
         return 1
+    except LeaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except WorkerStartError as error:
         print(f"error: the video model could not start: {error}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from bot.client import VideoBot
 from db.database import Database
 from jobs.admission import JobAdmission
 from jobs.clock import SystemClock
+from jobs.lease import InstanceLease, LeaseLost
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
 from jobs.quota import QuotaDefaults
@@ -49,15 +50,29 @@ def quota_defaults(settings: BotSettings) -> QuotaDefaults:
 
 
 async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -> None:
-    """Migrate the database, log in, serve until closed. Raises discord.LoginFailure for a bad token."""
+    """Migrate the database, take its lease, log in, serve until closed.
+
+    Raises discord.LoginFailure for a bad token, jobs.lease.LeaseHeld when another bot process serves the
+    database (after waiting out its lease once), LeaseLost when another one took it over meanwhile.
+    """
     point_discord_py_at(settings)
     database = Database(settings.database.url)
+    lease: InstanceLease | None = None
     try:
         await database.migrate()
         clock = SystemClock()
+        # Before the runner exists: only the lease holder recovers, dispatches and posts.
+        lease = InstanceLease(database, clock=clock)
+        await lease.acquire()
         backend = backend or local_backend(settings)
         media = MediaFiles(settings.media.data_dir)
-        runner = JobRunner(database=database, backend=backend, clock=clock, media=media)
+        runner = JobRunner(
+            database=database,
+            backend=backend,
+            clock=clock,
+            media=media,
+            max_attempts=settings.queue.max_attempts,
+        )
         quota = QuotaPolicy(database=database, defaults=quota_defaults(settings), clock=clock)
         admission = JobAdmission(
             database=database,
@@ -74,6 +89,14 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
         ) as bot:
             # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
-            await bot.start(settings.discord.token)
+            keeper = asyncio.create_task(lease.keep(on_lost=lambda: asyncio.ensure_future(bot.close())))
+            try:
+                await bot.start(settings.discord.token)
+            finally:
+                keeper.cancel()
+        if lease.lost:
+            raise LeaseLost()
     finally:
+        if lease is not None and not lease.lost:
+            await lease.release()
         await database.dispose()

@@ -75,6 +75,7 @@ ENGLISH: Mapping[str, str] = {
     "failure.worker_stalled": "the render stopped responding",
     "failure.worker_shut_down": "the bot was shut down before the video was finished",
     "failure.worker_unavailable": "the video model is not available right now",
+    "failure.too_many_attempts": "the render stopped the video model {attempts} times, so it was not tried again",
     "failure.no_file": "the render produced no file",
     "failure.channel_unreachable": "I can't post in that channel (missing access or permissions)",
     "failure.upload_too_large": "the video came out larger than Discord allows here",

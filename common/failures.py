@@ -26,6 +26,7 @@ class FailureCode(enum.StrEnum):
     WORKER_STALLED = "worker_stalled"
     WORKER_SHUT_DOWN = "worker_shut_down"
     WORKER_UNAVAILABLE = "worker_unavailable"  # error: why it could not start
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # attempts: its render stopped the worker (or the bot) that many times
     # The post.
     NO_FILE = "no_file"
     CHANNEL_UNREACHABLE = "channel_unreachable"

@@ -85,6 +85,9 @@ class Job(Base):
     render_seconds: Mapped[float | None] = mapped_column(Float, default=None)
     encode_seconds: Mapped[float | None] = mapped_column(Float, default=None)
     message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # How many times the runner handed the job to a render backend. A job whose render killed its worker (or the
+    # whole bot) is tried again while this is below QUEUE_MAX_ATTEMPTS. The default is migration 0005's (see authors).
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -157,6 +160,19 @@ class MemberQuota(Base):
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     ban_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     last_submission_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class BotLease(Base):
+    """The single-instance lease: one row (id 1) naming the bot process that may dispatch and post.
+
+    A holder renews it while it runs and clears it when it stops; a lease past expires_at is free (its holder died).
+    """
+
+    __tablename__ = "bot_lease"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(64), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 AUDIT_VALUE_CHARS = 200  # an audit row's before and after; longer values are cut to fit

@@ -82,11 +82,11 @@ class JobAdmission:
             jobs = JobRepository(session)
             await jobs.add_all([job for job, _ in admitted])
             await LedgerRepository(session).reserve((job for job, _ in admitted), now)
-            # The batch's jobs were numbered one after another inside this transaction.
-            first_position = await jobs.position(admitted[0][0].id) if admitted else 0
+            # Each job's place in the fair order (a batch may hold several members' jobs), read in one query.
+            positions = await jobs.positions([job.id for job, _ in admitted])
             tickets = iter(
-                Ticket(JobView.of(job), first_position + index, decision.credits_left, decision.resets_at)
-                for index, (job, decision) in enumerate(admitted)
+                Ticket(JobView.of(job), positions[job.id], decision.credits_left, decision.resets_at)
+                for job, decision in admitted
             )
         self._on_queued()
         return [next(tickets) if isinstance(decision, Admitted) else decision for decision in decisions]

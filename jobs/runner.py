@@ -5,8 +5,10 @@
        └──────────┴───────────┴──► failed / cancelled (refunded exactly once)
 
 The jobs table is the source of truth and every move is conditional on the state it leaves, so
-each happens once whatever races. A restart re-queues what was running and re-delivers what was
-rendered but not confirmed as posted.
+each happens once whatever races. A restart records what was running but finished (its manifest is
+there), re-queues the rest of what was running, and re-delivers what was rendered but not confirmed
+as posted. Each hand-over to the backend counts an attempt: a job whose render killed its worker (or
+the whole bot) max_attempts times is failed and refunded, never re-queued forever.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from common.failures import Failure, FailureCode
 from common.states import JobState
 from db.database import Database
+from db.models import Job
 from db.repositories.jobs import JobRepository
 from db.repositories.ledger import LedgerRepository
 from jobs.clock import Clock
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 DISPATCH_RETRY_SECONDS = 5.0
 DELIVERY_RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before each retry of a post that failed for a passing reason
 CLOSE_GRACE_SECONDS = 10.0
+DEFAULT_MAX_ATTEMPTS = 2
 
 
 class JobRunner:
@@ -44,8 +48,12 @@ class JobRunner:
         clock: Clock,
         media: MediaFiles,
         delivery_retry_delays: Sequence[float] = DELIVERY_RETRY_DELAYS,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
         self.database = database
+        self.max_attempts = max_attempts
         self.backend = backend
         self.clock = clock
         self.media = media
@@ -76,7 +84,10 @@ class JobRunner:
     async def close(self) -> None:
         """Stop taking events, give posts in flight a moment to finish, then stop the backend.
 
-        A post cut off here is made again on the next start (its job is still 'rendered').
+        A post cut off here is made again on the next start (its job is still 'rendered'). The jobs the
+        backend held stay 'running' for the next start to pick up (recorded from their manifest if their clip
+        got finished, else rendered again), and this attempt is not counted against them: a clean
+        shutdown is not their render's fault.
         """
         for loop in self._loops:
             loop.cancel()
@@ -86,6 +97,16 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.backend.close()
+        if self._outstanding:
+            try:
+                async with self.database.transaction() as session:
+                    jobs = JobRepository(session)
+                    for job_id in sorted(self._outstanding):
+                        await jobs.move(
+                            job_id, from_states=(JobState.RUNNING,), to=JobState.RUNNING, attempts=Job.attempts - 1
+                        )
+            except Exception:
+                log.exception("could not give back the attempts of jobs %s", sorted(self._outstanding))
 
     # -- feeding the backend -----------------------------------------------------------
 
@@ -111,8 +132,12 @@ class JobRunner:
             except Exception:
                 self._outstanding.discard(spec.job_id)
                 async with self.database.transaction() as session:
-                    await JobRepository(session).move(
-                        spec.job_id, from_states=(JobState.RUNNING,), to=JobState.QUEUED, started_at=None
+                    await JobRepository(session).move(  # it never reached the backend: no attempt
+                        spec.job_id,
+                        from_states=(JobState.RUNNING,),
+                        to=JobState.QUEUED,
+                        started_at=None,
+                        attempts=Job.attempts - 1,
                     )
                 raise
 
@@ -122,6 +147,7 @@ class JobRunner:
             job = await jobs.next_queued(exclude=self._outstanding)
             if job is None or not await jobs.mark_started(job.id, self.clock.now()):
                 return None
+            await jobs.move(job.id, from_states=(JobState.RUNNING,), to=JobState.RUNNING, attempts=Job.attempts + 1)
             return RenderSpec(
                 job_id=job.id,
                 clip=clip_of(job),
@@ -149,6 +175,9 @@ class JobRunner:
             case Done(job_id, result):
                 self._settled(job_id)
                 self._spawn(self._finish(job_id, result))
+            case Failed(job_id, failure) if failure.code is FailureCode.WORKER_CRASHED:
+                self._settled(job_id)
+                self._spawn(self._retry_or_fail(job_id, failure))
             case Failed(job_id, failure):
                 self._settled(job_id)
                 self._spawn(self._fail(job_id, failure))
@@ -168,18 +197,38 @@ class JobRunner:
 
     async def _finish(self, job_id: int, result: RenderResult) -> None:
         async with self.database.transaction() as session:
-            recorded = await JobRepository(session).move(
-                job_id,
-                from_states=(JobState.RUNNING,),
-                to=JobState.RENDERED,
-                **video_columns(result.video),
-                poster_key=result.poster_key,
-                render_seconds=result.render_seconds,
-                encode_seconds=result.encode_seconds,
-                finished_at=self.clock.now(),
-            )
+            recorded = await self._record(JobRepository(session), job_id, result)
         if recorded:
             await self._deliver(job_id)
+
+    async def _record(self, jobs: JobRepository, job_id: int, result: RenderResult) -> bool:
+        return await jobs.move(
+            job_id,
+            from_states=(JobState.RUNNING,),
+            to=JobState.RENDERED,
+            **video_columns(result.video),
+            poster_key=result.poster_key,
+            render_seconds=result.render_seconds,
+            encode_seconds=result.encode_seconds,
+            finished_at=self.clock.now(),
+        )
+
+    async def _retry_or_fail(self, job_id: int, crashed: Failure) -> None:
+        """Its render killed the worker: queue it again while it has attempts left, else fail and refund it."""
+        async with self.database.transaction() as session:
+            jobs = JobRepository(session)
+            job = await jobs.get(job_id)
+            if job is None or job.state is not JobState.RUNNING:
+                return
+            attempts = job.attempts
+            retried = attempts < self.max_attempts and await jobs.move(
+                job_id, from_states=(JobState.RUNNING,), to=JobState.QUEUED, started_at=None
+            )
+        if retried:
+            log.warning("job %s stopped the render worker (%s); queued again (attempt %d)", job_id, crashed, attempts)
+            self._wake.set()
+        else:
+            await self._fail(job_id, Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": attempts}))
 
     async def _deliver(self, job_id: int) -> None:
         """Post the clip; retry what may pass (Discord down, a dropped connection), refund what won't."""
@@ -240,26 +289,39 @@ class JobRunner:
     # -- restart -------------------------------------------------------------------
 
     async def _recover(self) -> None:
-        """Pick up what the last run left: nothing is lost, nothing is posted twice."""
+        """Pick up what the last run left: nothing is lost, nothing is posted twice, nothing rendered twice."""
+        to_deliver: list[int] = []
+        to_fail: list[tuple[int, Failure]] = []
         async with self.database.transaction() as session:
             jobs = JobRepository(session)
-            unfinished = [JobView.of(job) for job in await jobs.unfinished()]
+            unfinished = await jobs.unfinished()
             for job in unfinished:
-                # Running: its worker died with the last process. Rendered without its file: lost
-                # with the disk. Either way, render it again from the stored spec.
-                if job.state is JobState.RUNNING or (job.state is JobState.RENDERED and not self._has_video(job)):
+                if job.state is JobState.RUNNING:
+                    # Its worker died with the last process. If the clip got finished (the manifest is
+                    # written last), record it as the Done event would have; that attempt succeeded.
+                    result = self.media.finished_render(job.id)
+                    if result is not None and await self._record(jobs, job.id, result):
+                        log.info("job %s was finished before the last process stopped; posting it", job.id)
+                        to_deliver.append(job.id)
+                        continue
+                    if job.attempts >= self.max_attempts:
+                        to_fail.append((job.id, Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": job.attempts})))
+                        continue
+                elif job.state is JobState.RENDERED and self.media.exists(job.video_key):
+                    to_deliver.append(job.id)
+                    continue
+                # Running and unfinished, or rendered with its file lost with the disk: render it again.
+                if job.state is not JobState.QUEUED:
                     await jobs.move(job.id, from_states=(job.state,), to=JobState.QUEUED, started_at=None)
-        for job in unfinished:
-            if job.state is JobState.RENDERED and self._has_video(job):
-                self._spawn(self._deliver(job.id))
-            elif job.clip.preset_id not in self.backend.serves:
-                await self._fail(job.id, Failure(FailureCode.PRESET_NOT_SERVED, {"preset_id": job.clip.preset_id}))
+                if job.preset_id not in self.backend.serves:
+                    to_fail.append((job.id, Failure(FailureCode.PRESET_NOT_SERVED, {"preset_id": job.preset_id})))
+        for job_id in to_deliver:
+            self._spawn(self._deliver(job_id))
+        for job_id, failure in to_fail:
+            await self._fail(job_id, failure)
         if unfinished:
             log.info("resuming %d unfinished job(s) from the last run", len(unfinished))
         self._wake.set()
-
-    def _has_video(self, job: JobView) -> bool:
-        return job.video is not None and self.media.exists(job.video.key)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)

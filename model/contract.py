@@ -8,9 +8,9 @@ torch. ClipSpec is the one list of render parameters: the job row stores it colu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 from common.failures import Failure
 
@@ -83,6 +83,47 @@ class RenderResult:
     poster_key: str
     render_seconds: float
     encode_seconds: float
+
+
+def manifest_key(job_id: int) -> str:
+    """The key of a finished clip's manifest ("media/12.json"): its RenderResult, written after the MP4 and poster,
+    so a clip finished just before a shutdown is recorded on the next start instead of rendered again."""
+    return f"{MEDIA_FOLDER}/{job_id}.json"
+
+
+def result_to_manifest(result: RenderResult) -> dict[str, Any]:
+    """A RenderResult as plain JSON data (the manifest's content)."""
+    return asdict(result)
+
+
+def result_from_manifest(data: object) -> RenderResult:
+    """The RenderResult a manifest holds; ValueError if it does not hold one."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("video"), Mapping):
+        raise ValueError("a manifest is an object with a video object")
+    video = data["video"]
+    try:
+        result = RenderResult(
+            video=VideoFile(
+                key=_typed(video["key"], str),
+                bytes=_typed(video["bytes"], int),
+                width=_typed(video["width"], int),
+                height=_typed(video["height"], int),
+                frames=_typed(video["frames"], int),
+                fps=_typed(video["fps"], int),
+            ),
+            poster_key=_typed(data["poster_key"], str),
+            render_seconds=float(_typed(data["render_seconds"], (int, float))),
+            encode_seconds=float(_typed(data["encode_seconds"], (int, float))),
+        )
+    except KeyError as missing:
+        raise ValueError(f"the manifest has no {missing}") from None
+    return result
+
+
+def _typed(value: object, kind: type | tuple[type, ...]) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a {kind}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

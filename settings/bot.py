@@ -8,7 +8,14 @@ from pathlib import Path
 
 from settings.database import DatabaseSettings
 from settings.environment import DOTENV, Environment
-from settings.sections import DiscordSettings, LogSettings, MediaSettings, QuotaSettings, VideoSettings
+from settings.sections import (
+    DiscordSettings,
+    LogSettings,
+    MediaSettings,
+    QueueSettings,
+    QuotaSettings,
+    VideoSettings,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +25,7 @@ class BotSettings:
     media: MediaSettings
     video: VideoSettings
     quota: QuotaSettings
+    queue: QueueSettings
     log: LogSettings
 
     @property
@@ -35,5 +43,6 @@ def load_bot_settings(environ: Mapping[str, str] | None = None, dotenv_path: Pat
         media=MediaSettings.load(env),
         video=VideoSettings.load(env),
         quota=QuotaSettings.load(env),
+        queue=QueueSettings.load(env),
         log=LogSettings.load(env),
     )

@@ -109,6 +109,20 @@ class QuotaSettings:
         )
 
 
+MAX_QUEUE_ATTEMPTS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    max_attempts: int
+    """How many times a job may be handed to the video model; a job whose render killed the worker (or the
+    whole bot) that many times is failed and refunded, never re-queued forever."""
+
+    @classmethod
+    def load(cls, env: Environment) -> QueueSettings:
+        return cls(max_attempts=env.optional("QUEUE_MAX_ATTEMPTS", 2, whole_number(1, MAX_QUEUE_ATTEMPTS)))
+
+
 @dataclass(frozen=True, slots=True)
 class LogSettings:
     level: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 import logging
 import os
 import time
@@ -19,7 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common.failures import Failure, FailureCode
-from model.contract import MEDIA_FOLDER, ClipSpec, Done, Failed, RenderResult, RenderSpec, VideoFile
+from model.contract import (
+    MEDIA_FOLDER,
+    ClipSpec,
+    Done,
+    Failed,
+    RenderResult,
+    RenderSpec,
+    VideoFile,
+    manifest_key,
+    result_to_manifest,
+)
 from model.presets import Preset
 from model.speed import DeviceSetting, SpeedOptions
 
@@ -140,23 +151,32 @@ class RenderRuntime:
         try:
             video = encode_clip(rendered.frames, spec, self._data_dir / video_key)
             write_poster(rendered.frames, self._data_dir / poster_key)
+            result = RenderResult(
+                video=VideoFile(
+                    key=video_key,
+                    bytes=video.bytes,
+                    width=video.width,
+                    height=video.height,
+                    frames=video.frames,
+                    fps=video.fps,
+                ),
+                poster_key=poster_key,
+                render_seconds=rendered.render_seconds,
+                encode_seconds=time.monotonic() - started,
+            )
+            write_manifest(result, self._data_dir / manifest_key(spec.job_id))
         except Exception as exc:
             log.exception("encoding job %s failed", spec.job_id)
             return Failed(spec.job_id, Failure(FailureCode.ENCODE_ERROR, {"error": short_reason(exc)}))
-        result = RenderResult(
-            video=VideoFile(
-                key=video_key,
-                bytes=video.bytes,
-                width=video.width,
-                height=video.height,
-                frames=video.frames,
-                fps=video.fps,
-            ),
-            poster_key=poster_key,
-            render_seconds=rendered.render_seconds,
-            encode_seconds=time.monotonic() - started,
-        )
         return Done(spec.job_id, result)
+
+
+def write_manifest(result: RenderResult, path: Path) -> None:
+    """The finished clip's RenderResult next to it, written last and atomically (a temporary file, then a rename):
+    a manifest that exists names an MP4 and poster that are complete, and it is never half written."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(result_to_manifest(result)), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def warm_up_clip(preset: Preset) -> ClipSpec:

@@ -16,6 +16,7 @@ DETAILS: dict[FailureCode, dict[str, str | int]] = {
     FailureCode.RENDER_ERROR: {"error": "RuntimeError: boom"},
     FailureCode.ENCODE_ERROR: {"error": "EncodeError: too big"},
     FailureCode.WORKER_UNAVAILABLE: {"error": "OSError: no weights"},
+    FailureCode.TOO_MANY_ATTEMPTS: {"attempts": 2},
     FailureCode.UNKNOWN: {"text": "the render failed (RuntimeError: x)"},
 }
 

@@ -63,3 +63,23 @@ def test_unreachable_discord_is_one_line_not_a_traceback(tmp_path: Path) -> None
     assert run.returncode == 1
     assert "could not reach Discord at http://127.0.0.1:9/api/v10" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+async def test_a_second_bot_on_the_same_database_waits_out_the_lease_then_stops_with_status_2(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    first = BotProcess(bot_environment(fake, tmp_path), tmp_path)
+    second = BotProcess(bot_environment(fake, tmp_path), tmp_path / "second")  # same database and DATA_DIR
+    try:
+        await first.start()
+        await first.wait_for_log("logged in as", timeout=90)
+        await second.start()
+        code = await second.wait(timeout=90)  # one lease period (30 s), renewed by the first meanwhile
+        assert first.returncode is None  # the first one serves on
+    finally:
+        await first.stop()
+        await fake.stop()
+    assert code == 2
+    assert "another promptreel process is using this database (lease held until" in second.output
+    assert "stop it first" in second.output and "Traceback" not in second.output
+    assert "logged in as" not in second.output

@@ -196,7 +196,7 @@ async def test_refund_counts_in_the_window_it_was_charged(
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
     clock.advance(days=1)  # the job fails after the daily reset
-    backend.emit(Failed(ticket.job.id, Failure(FailureCode.WORKER_CRASHED, {"exit_code": -9})))
+    backend.emit(Failed(ticket.job.id, OUT_OF_MEMORY))
     await observer.wait(lambda: observer.failed)
     assert await credits_left(service, 1) == 5  # not 6
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import json
 import os
 import pickle
 import signal
@@ -25,7 +26,7 @@ import pytest_asyncio
 
 from common.failures import Failure, FailureCode
 from model.catalogue import load_catalogue
-from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started
+from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started, result_from_manifest
 from model.local_backend import BackendFullError, LocalWorkerBackend, WorkerStartError
 from model.presets import PRESETS, get_preset
 from model.speed import FirstBlockCache, SpeedOptions
@@ -155,6 +156,10 @@ async def test_done_files_decode_to_the_clip_and_carry_the_credit(
         clip.fps,
     )
     assert result.render_seconds > 0 and result.encode_seconds > 0
+    # The manifest, written last, holds the same result, so a restart can record the clip without rendering it.
+    manifest = Path(backend.config.data_dir, "media", f"{spec.job_id}.json")
+    assert result_from_manifest(json.loads(manifest.read_text())) == result
+    assert not list(manifest.parent.glob(".*.tmp"))
 
     with av.open(str(video)) as container:
         frames = list(container.decode(video=0))
@@ -207,6 +212,7 @@ async def test_cancel_mid_render_stops_early(backend: LocalWorkerBackend) -> Non
     steps = [event.step for event in events if isinstance(event, Progress)]
     assert 2 <= max(steps) < spec.clip.steps
     assert not Path(backend.config.data_dir, "media", f"{spec.job_id}.mp4").exists()
+    assert not Path(backend.config.data_dir, "media", f"{spec.job_id}.json").exists()
 
 
 async def test_cancelling_a_waiting_job_fails_it_at_once(backend: LocalWorkerBackend) -> None:

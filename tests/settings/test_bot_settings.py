@@ -23,6 +23,7 @@ def test_defaults_with_only_a_token(tmp_path: Path) -> None:
     assert settings.video.speed == SpeedOptions()
     assert settings.quota.daily_credits == 80  # ten of wan-1.3b's default clips
     assert (settings.quota.max_active_jobs, settings.quota.cooldown_seconds) == (2, 0)
+    assert settings.queue.max_attempts == 2
     assert settings.log.level == "INFO"
 
 
@@ -62,6 +63,11 @@ def test_quota_limits(tmp_path: Path) -> None:
     assert (quota.max_active_jobs, quota.cooldown_seconds) == (5, 30)
 
 
+def test_queue_max_attempts() -> None:
+    queue = load_settings({"DISCORD_TOKEN": "t", "QUEUE_MAX_ATTEMPTS": "5"}, dotenv_path=None).queue
+    assert queue.max_attempts == 5
+
+
 def test_token_never_shows_in_repr(tmp_path: Path) -> None:
     settings = load_settings({"DISCORD_TOKEN": "super-secret-token"}, dotenv_path=None)
     assert "super-secret-token" not in repr(settings)
@@ -85,6 +91,9 @@ def test_token_never_shows_in_repr(tmp_path: Path) -> None:
         ({"DISCORD_TOKEN": "t", "VIDEO_CACHE": "first-block:2"}, "VIDEO_CACHE"),
         ({"DISCORD_TOKEN": "t", "VIDEO_COMPILE": "max"}, "VIDEO_COMPILE"),
         ({"DISCORD_TOKEN": "t", "VIDEO_COMPILE": "on", "VIDEO_OFFLOAD": "sequential"}, "VIDEO_COMPILE=on"),
+        ({"DISCORD_TOKEN": "t", "QUEUE_MAX_ATTEMPTS": "0"}, "QUEUE_MAX_ATTEMPTS"),
+        ({"DISCORD_TOKEN": "t", "QUEUE_MAX_ATTEMPTS": "11"}, "QUEUE_MAX_ATTEMPTS"),
+        ({"DISCORD_TOKEN": "t", "QUEUE_MAX_ATTEMPTS": "twice"}, "QUEUE_MAX_ATTEMPTS"),
         ({"DISCORD_TOKEN": "t", "LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"DISCORD_TOKEN": "t", "DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"DISCORD_TOKEN": "t", "DISCORD_API_URL": "ftp://x"}, "DISCORD_API_URL"),
