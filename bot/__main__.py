@@ -1,16 +1,19 @@
 """`python -m bot`: the composition root. Exit status 2 means a setting needs fixing (or another bot process serves
-the database), 1 that Discord is out of reach."""
+the database), 1 that Discord is out of reach. `python -m bot --check` checks the set-up and exits (bot.check)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 
 import aiohttp
 import discord
 
 from bot.app import run_bot
+from bot.check import run_check
 from bot.logs import configure_logging
 from jobs.lease import LeaseError
 from model.local_backend import WorkerStartError
@@ -20,12 +23,15 @@ from settings.environment import SettingsError
 log = logging.getLogger("bot")
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         settings = load_bot_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.check:
+        return run_check(settings)
     configure_logging(settings.log.level, secrets=settings.secrets)
     try:
         asyncio.run(run_bot(settings))
@@ -48,6 +54,16 @@ def main() -> int:
     except KeyboardInterrupt:
         log.info("stopped")
     return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Run the promptreel Discord bot.")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings, the database, DATA_DIR, the preset and the device, then exit (0 ready, 2 not)",
+    )
+    return parser
 
 
 if __name__ == "__main__":

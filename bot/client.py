@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.exts.video", "bot.exts.quota", "bot.exts.mod")
+EXTENSIONS = ("bot.exts.video", "bot.exts.quota", "bot.exts.mod", "bot.exts.jobs")
 
 
 class VideoBot(commands.Bot):

@@ -26,8 +26,25 @@ class RedactingFormatter(logging.Formatter):
         return _TOKEN_IN_URL.sub(rf"\g<1>{REDACTED}", line)
 
 
+# discord.py warns at every start that voice will not work without these; this bot has no voice.
+_VOICE_WARNINGS = frozenset(
+    {
+        ("discord.client", "PyNaCl is not installed, voice will NOT be supported"),
+        ("discord.client", "davey is not installed, voice will NOT be supported"),
+    }
+)
+
+
+class VoiceWarningFilter(logging.Filter):
+    """Drops discord.py's "voice will NOT be supported" warnings, and nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.name, record.msg) not in _VOICE_WARNINGS
+
+
 def configure_logging(level: str, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(VoiceWarningFilter())
     handler.setFormatter(RedactingFormatter(secrets, "%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import discord
 
+from bot.cancelling import cancel_view
 from bot.embeds import credit_embed
 from bot.formatting import progress_bar, seconds
 from bot.mentions import NOBODY, only
@@ -38,6 +39,7 @@ class _Status:
 
     interaction: discord.Interaction
     locale: str
+    view: discord.ui.View  # the Cancel button, on every edit until the last
     last_progress: float = float("-inf")  # the first progress update always shows
     pending: str | None = None
     writer: asyncio.Task[None] | None = None
@@ -55,7 +57,7 @@ class DiscordPublisher:
 
     async def acknowledge(self, interaction: discord.Interaction, ticket: Ticket) -> None:
         job = ticket.job
-        status = _Status(interaction, str(interaction.locale))
+        status = _Status(interaction, str(interaction.locale), cancel_view(job.id, str(interaction.locale)))
         self._statuses[job.id] = status
         queued = text(
             "status.queued" if ticket.credits_left is not None else "status.queued_unlimited",
@@ -70,7 +72,7 @@ class DiscordPublisher:
         async with status.lock:
             # Only the first write: a fast job's progress may already have replaced it.
             if status.pending is None and not status.finished:
-                await self._edit(status, queued)
+                await self._edit(status, queued, status.view)
 
     async def on_progress(self, job_id: int, progress: Progress) -> None:
         status = self._statuses.get(job_id)
@@ -96,7 +98,7 @@ class DiscordPublisher:
         async with status.lock:
             while status.pending is not None and not status.finished:
                 content, status.pending = status.pending, None
-                await self._edit(status, content)
+                await self._edit(status, content, status.view)
 
     async def _finish_status(self, job_id: int, content: str) -> bool:
         """Write the last word on a job's status; False if there is no live status to write to."""
@@ -105,12 +107,12 @@ class DiscordPublisher:
             return False
         status.finished = True
         async with status.lock:
-            return await self._edit(status, content)
+            return await self._edit(status, content, discord.ui.View())  # a finished job has no Cancel button
 
-    async def _edit(self, status: _Status, content: str) -> bool:
+    async def _edit(self, status: _Status, content: str, view: discord.ui.View) -> bool:
         """Best effort: the status is a courtesy, the channel post is what counts."""
         try:
-            await status.interaction.edit_original_response(content=content, allowed_mentions=NOBODY)
+            await status.interaction.edit_original_response(content=content, allowed_mentions=NOBODY, view=view)
         except discord.HTTPException as error:
             if error.status in (401, 404):
                 # The token expired (15 minutes) or the member dismissed the message. Stop trying:

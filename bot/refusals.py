@@ -11,7 +11,10 @@ from jobs.errors import (
     CoolingDown,
     InvalidAmount,
     InvalidChoice,
+    JobFinished,
     MemberBanned,
+    NoSuchJob,
+    NotYourJob,
     PresetUnavailable,
     PromptRejected,
     QuotaExhausted,
@@ -52,6 +55,12 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
             return text("choice.invalid", locale, field=field, choices=shown)
         case ReasonTooLong(limit):
             return text("reason.too_long", locale, limit=limit)
+        case NoSuchJob(job_id):
+            return text("cancel.no_such_job", locale, job_id=job_id)
+        case NotYourJob(job_id):
+            return text("cancel.not_yours", locale, job_id=job_id)
+        case JobFinished(job_id):
+            return text("cancel.finished", locale, job_id=job_id)
     return text("error.unexpected", locale)
 
 

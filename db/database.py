@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+READ_ONLY = "promptreel_read_only"
+"""An execution option: this connection's transaction only reads (see Database.snapshot)."""
 
 
 class Database:
@@ -35,6 +37,14 @@ class Database:
         read-check-write such as a quota reservation cannot interleave with another.
         """
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only. On SQLite its transaction begins deferred, so in WAL mode it reads a
+        consistent snapshot without taking the write lock: it neither waits for writers nor holds them up."""
+        async with self.sessions() as session, session.begin():
+            await session.connection(execution_options={READ_ONLY: True})
             yield session
 
     async def migrate(self) -> None:
@@ -75,4 +85,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -79,15 +79,17 @@ class JobAdmission:
                 for valid, decision in zip(batch, decisions, strict=True)
                 if isinstance(decision, Admitted)
             ]
-            jobs = JobRepository(session)
-            await jobs.add_all([job for job, _ in admitted])
+            await JobRepository(session).add_all([job for job, _ in admitted])
             await LedgerRepository(session).reserve((job for job, _ in admitted), now)
-            # Each job's place in the fair order (a batch may hold several members' jobs), read in one query.
-            positions = await jobs.positions([job.id for job, _ in admitted])
-            tickets = iter(
-                Ticket(JobView.of(job), positions[job.id], decision.credits_left, decision.resets_at)
-                for job, decision in admitted
-            )
+            views = [(JobView.of(job), decision) for job, decision in admitted]
+        # Each job's place in the fair order (a batch may hold several members' jobs), read in one query after
+        # the commit, outside the write lock the next batch is waiting for.
+        async with self.database.snapshot() as session:
+            positions = await JobRepository(session).positions([view.id for view, _ in views])
+        tickets = iter(
+            Ticket(view, positions.get(view.id, 1), decision.credits_left, decision.resets_at)
+            for view, decision in views
+        )
         self._on_queued()
         return [next(tickets) if isinstance(decision, Admitted) else decision for decision in decisions]
 

@@ -72,3 +72,22 @@ class InvalidChoice(RequestRefused):
 
     field: str
     choices: tuple[str, ...]
+
+
+@dataclass
+class NoSuchJob(RequestRefused):
+    job_id: int
+
+
+@dataclass
+class NotYourJob(RequestRefused):
+    """Only the job's requester, or a moderator of its server, may cancel it."""
+
+    job_id: int
+
+
+@dataclass
+class JobFinished(RequestRefused):
+    """Rendered, posted, failed or cancelled already: there is nothing left to cancel."""
+
+    job_id: int

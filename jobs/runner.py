@@ -14,12 +14,13 @@ the whole bot) max_attempts times is failed and refunded, never re-queued foreve
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from typing import Any
 
 from common.failures import Failure, FailureCode
-from common.states import JobState
+from common.states import UNFINISHED_STATES, JobState
 from db.database import Database
 from db.models import Job
 from db.repositories.jobs import JobRepository
@@ -37,6 +38,16 @@ DISPATCH_RETRY_SECONDS = 5.0
 DELIVERY_RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before each retry of a post that failed for a passing reason
 CLOSE_GRACE_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 2
+CANCELLED = Failure(FailureCode.CANCELLED)
+
+
+class CancelOutcome(enum.StrEnum):
+    """What asking to cancel a job did."""
+
+    CANCELLED = "cancelled"  # it was queued: it is cancelled and refunded now
+    STOPPING = "stopping"  # the backend has it: its render stops within a step, then it is refunded
+    FINISHED = "finished"  # rendered, delivered, failed or cancelled already: nothing to cancel
+    NOT_FOUND = "not_found"
 
 
 class JobRunner:
@@ -60,9 +71,10 @@ class JobRunner:
         self.delivery_retry_delays = delivery_retry_delays
         self._observer: JobObserver | None = None
         self._outstanding: set[int] = set()  # handed to the backend, no Done/Failed yet
+        self._cancelling: set[int] = set()  # of those, the ones asked to stop
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._loops: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[Any]] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -97,6 +109,12 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.backend.close()
+        for job_id in sorted(self._outstanding & self._cancelling):  # asked to stop: not rendered again
+            self._outstanding.discard(job_id)
+            try:
+                await self._fail(job_id, CANCELLED)
+            except Exception:
+                log.exception("could not record that job %s was cancelled", job_id)
         if self._outstanding:
             try:
                 async with self.database.transaction() as session:
@@ -129,6 +147,8 @@ class JobRunner:
             self._outstanding.add(spec.job_id)
             try:
                 await self.backend.submit(spec)
+                if spec.job_id in self._cancelling:  # cancelled between its claim and its submission
+                    await self.backend.cancel(spec.job_id)
             except Exception:
                 self._outstanding.discard(spec.job_id)
                 async with self.database.transaction() as session:
@@ -175,6 +195,9 @@ class JobRunner:
             case Done(job_id, result):
                 self._settled(job_id)
                 self._spawn(self._finish(job_id, result))
+            case Failed(job_id, _) if job_id in self._cancelling:  # asked to stop, it stopped (however)
+                self._settled(job_id)
+                self._spawn(self._fail(job_id, CANCELLED))
             case Failed(job_id, failure) if failure.code is FailureCode.WORKER_CRASHED:
                 self._settled(job_id)
                 self._spawn(self._retry_or_fail(job_id, failure))
@@ -184,6 +207,7 @@ class JobRunner:
 
     def _settled(self, job_id: int) -> None:
         self._outstanding.discard(job_id)
+        self._cancelling.discard(job_id)
         self._wake.set()
 
     async def _notify_progress(self, progress: Progress) -> None:
@@ -192,6 +216,28 @@ class JobRunner:
             await self._observer.on_progress(progress.job_id, progress)
         except Exception:
             log.exception("progress update for job %s failed", progress.job_id)
+
+    # -- cancelling ----------------------------------------------------------------
+
+    async def cancel(self, job_id: int) -> CancelOutcome:
+        """Cancel a queued job and refund it now, or ask the backend to stop one it has.
+
+        The backend ends a stopped job with Failed(CANCELLED), which refunds it; a job already encoding ends
+        in Done and is posted. Who may cancel is the caller's to decide.
+        """
+        if job_id not in self._outstanding and await self._fail(job_id, CANCELLED, from_states=(JobState.QUEUED,)):
+            return CancelOutcome.CANCELLED
+        view = await load_view(self.database, job_id)
+        if view is None:
+            return CancelOutcome.NOT_FOUND
+        if view.state is not JobState.RUNNING:
+            # Queued again only if its worker died meanwhile: cancelling again finds it queued.
+            return await self.cancel(job_id) if view.state is JobState.QUEUED else CancelOutcome.FINISHED
+        # Running: handed to the backend, or claimed and about to be (_fill_backend then cancels it).
+        self._cancelling.add(job_id)
+        if job_id in self._outstanding:
+            await self.backend.cancel(job_id)
+        return CancelOutcome.STOPPING
 
     # -- finishing -----------------------------------------------------------------
 
@@ -264,13 +310,14 @@ class JobRunner:
         except Exception:
             log.exception("could not update the status of job %s", job_id)
 
-    async def _fail(self, job_id: int, failure: Failure) -> None:
-        """Fail (or cancel) a job and refund it; a second call for the same job does nothing."""
+    async def _fail(self, job_id: int, failure: Failure, from_states: Iterable[JobState] = UNFINISHED_STATES) -> bool:
+        """Fail (or cancel) a job in one of from_states and refund it; True if this call did, so a second call
+        for the same job does nothing."""
         async with self.database.transaction() as session:
             jobs = JobRepository(session)
             moved = await jobs.move(
                 job_id,
-                from_states=(JobState.QUEUED, JobState.RUNNING, JobState.RENDERED),
+                from_states=from_states,
                 to=JobState.CANCELLED if failure.cancelled else JobState.FAILED,
                 **failure_columns(failure),
                 finished_at=self.clock.now(),
@@ -285,6 +332,7 @@ class JobRunner:
                 await self._observer.on_failed(view, refunded)
             except Exception:
                 log.exception("could not tell the member that job %s failed", job_id)
+        return moved
 
     # -- restart -------------------------------------------------------------------
 
@@ -323,7 +371,7 @@ class JobRunner:
             log.info("resuming %d unfinished job(s) from the last run", len(unfinished))
         self._wake.set()
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(_forget_and_report)
@@ -331,6 +379,6 @@ class JobRunner:
         return task
 
 
-def _forget_and_report(task: asyncio.Task[None]) -> None:
+def _forget_and_report(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("a job task failed", exc_info=task.exception())

@@ -71,6 +71,16 @@ async def load_view(database: Database, job_id: int) -> JobView | None:
         return None if job is None else JobView.of(job)
 
 
+RECENT_JOBS = 10
+"""How many of a member's jobs /jobs list shows."""
+
+
+async def recent_views(database: Database, guild_id: int, user_id: int, limit: int = RECENT_JOBS) -> list[JobView]:
+    """The member's last `limit` jobs in the server, newest first."""
+    async with database.transaction() as session:
+        return [JobView.of(job) for job in await JobRepository(session).recent_of(guild_id, user_id, limit)]
+
+
 @dataclass(frozen=True, slots=True)
 class Ticket:
     """What the member learns at once: where the job stands and what it cost."""

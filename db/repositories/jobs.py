@@ -78,6 +78,11 @@ class JobRepository:
     async def in_states(self, states: Iterable[JobState]) -> Sequence[Job]:
         return (await self.session.scalars(select(Job).where(Job.state.in_(tuple(states))).order_by(Job.id))).all()
 
+    async def recent_of(self, guild_id: int, user_id: int, limit: int) -> Sequence[Job]:
+        """The member's last `limit` jobs in the server, newest first."""
+        query = select(Job).where(Job.guild_id == guild_id, Job.user_id == user_id).order_by(Job.id.desc()).limit(limit)
+        return (await self.session.scalars(query)).all()
+
     async def unfinished(self) -> Sequence[Job]:
         return await self.in_states(UNFINISHED_STATES)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.logs import configure_logging
 from tests.bot.bot_process import ROOT, BotProcess, bot_environment
 from tests.fake_discord.server import FakeDiscord
 
@@ -83,3 +87,39 @@ async def test_a_second_bot_on_the_same_database_waits_out_the_lease_then_stops_
     assert "another promptreel process is using this database (lease held until" in second.output
     assert "stop it first" in second.output and "Traceback" not in second.output
     assert "logged in as" not in second.output
+
+
+async def test_a_real_start_logs_no_voice_warnings(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    process = BotProcess(bot_environment(fake, tmp_path), tmp_path)  # LOG_LEVEL=DEBUG: discord.py's every line
+    try:
+        await process.start()
+        await process.wait_for_log("logged in as", timeout=90)
+    finally:
+        await process.stop()
+        await fake.stop()
+    assert "voice will NOT be supported" not in process.output
+    assert "PyNaCl" not in process.output and "davey" not in process.output
+    assert "discord.client: logging in using static token" in process.output  # discord.py's other lines still show
+
+
+def test_only_the_voice_warnings_are_silenced(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", secrets=())
+        client = logging.getLogger("discord.client")
+        client.warning("PyNaCl is not installed, voice will NOT be supported")
+        client.warning("davey is not installed, voice will NOT be supported")
+        client.warning("a warning of discord.py's own")
+        logging.getLogger("bot").warning("davey is not installed, voice will NOT be supported")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        logging.getLogger("discord").setLevel(logging.NOTSET)
+        logging.getLogger("aiosqlite").setLevel(logging.NOTSET)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].endswith("WARNING discord.client: a warning of discord.py's own")
+    assert lines[1].endswith("WARNING bot: davey is not installed, voice will NOT be supported")

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
@@ -40,3 +42,21 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
     finally:
         await database.dispose()
     assert diff == []
+
+
+async def test_a_snapshot_reads_while_a_writer_holds_the_lock_and_writers_wait_for_writers(tmp_path: Path) -> None:
+    """Admission's ticket positions are read in a snapshot, so they never queue behind the next batch's write."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        await database.migrate()
+        async with database.transaction() as writer:
+            await writer.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            async with asyncio.timeout(2):  # far below the 10 s busy timeout a second writer would wait
+                async with database.snapshot() as reader:
+                    assert await reader.scalar(text("SELECT count(*) FROM jobs")) == 0
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    async with database.transaction() as second_writer:
+                        await second_writer.execute(text("SELECT 1"))
+    finally:
+        await database.dispose()

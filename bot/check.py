@@ -1,0 +1,113 @@
+"""`python -m bot --check`: is this deployment ready to start? Checked without Discord and without weights.
+
+One line per item checked on stdout, then `OK` (exit status 0); any problem is one `error:` line on
+stderr naming it (exit status 2). The token is never printed, nor a password in DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import tempfile
+from urllib.parse import quote
+
+from alembic.runtime.migration import MigrationContext
+
+from db.database import Database
+from settings.bot import BotSettings
+
+PROBE_TIMEOUT_SECONDS = 120
+
+
+class Problem(Exception):
+    """One thing that stops the bot from starting; the message names it."""
+
+
+def run_check(settings: BotSettings) -> int:
+    """Print what was checked; returns the exit status (0 ready, 2 a problem to fix)."""
+    print("settings: OK")
+    problems = 0
+    for check in (check_database, check_data_dir, check_preset, check_device):
+        try:
+            print(check(settings))
+        except Problem as problem:
+            print(f"error: {_redacted(str(problem), settings)}", file=sys.stderr)
+            problems += 1
+    if problems:
+        return 2
+    print("OK")
+    return 0
+
+
+def check_database(settings: BotSettings) -> str:
+    shown = _redacted(settings.database.url, settings)
+    try:
+        return asyncio.run(_open_and_migrate(settings.database.url))
+    except Exception as error:  # any driver's, any migration's: one line, not a traceback
+        raise Problem(f"DATABASE_URL {shown} cannot be opened and migrated: {_one_line(error)}") from None
+
+
+async def _open_and_migrate(url: str) -> str:
+    database = Database(url)
+    try:
+        await database.migrate()
+        async with database.engine.connect() as connection:
+            revision = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        return f"database: {database.url.render_as_string(hide_password=True)} at migration {revision}"
+    finally:
+        await database.dispose()
+
+
+def check_data_dir(settings: BotSettings) -> str:
+    data_dir = settings.media.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir) as probe:
+            probe.write(b"promptreel")
+    except OSError as error:
+        raise Problem(f"DATA_DIR {data_dir} is not writable: {error.strerror or error}") from None
+    return f"DATA_DIR: {data_dir} is writable"
+
+
+def check_preset(settings: BotSettings) -> str:
+    preset = settings.video.preset
+    return (
+        f"preset: {preset.id} ({preset.repo}): ~{preset.vram_hint_gb:g} GB of GPU memory, "
+        f"~{preset.offload_vram_gb:g} GB with VIDEO_OFFLOAD=model"
+    )
+
+
+def check_device(settings: BotSettings) -> str:
+    """VIDEO_DEVICE=cpu needs no probe; otherwise ask torch, in a process of its own (model.probe)."""
+    setting = settings.video.device
+    if setting == "cpu":
+        return "device: cpu (VIDEO_DEVICE=cpu)"
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-m", "model.probe"],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise Problem(f"the device probe (python -m model.probe) took over {PROBE_TIMEOUT_SECONDS} s") from None
+    found = probe.stdout.strip()
+    if probe.returncode != 0 or not found:
+        last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
+        raise Problem(f"PyTorch could not report a device (python -m model.probe): {last}")
+    if setting == "cuda" and not found.startswith("cuda"):
+        raise Problem("VIDEO_DEVICE is cuda but PyTorch sees no CUDA GPU")
+    return f"device: {found} (VIDEO_DEVICE={setting})"
+
+
+def _redacted(text: str, settings: BotSettings) -> str:
+    for secret in settings.secrets:
+        for form in {secret, quote(secret, safe="")}:  # a URL carries its password percent-encoded
+            text = text.replace(form, "***")
+    return text
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
