@@ -89,7 +89,12 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
         ) as bot:
             # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
-            keeper = asyncio.create_task(lease.keep(on_lost=lambda: asyncio.ensure_future(bot.close())))
+
+            def stand_down() -> asyncio.Future[None]:
+                runner.stand_down()  # another process serves the database now: close without writing to it
+                return asyncio.ensure_future(bot.close())
+
+            keeper = asyncio.create_task(lease.keep(on_lost=stand_down))
             try:
                 await bot.start(settings.discord.token)
             finally:

@@ -6,6 +6,7 @@ but its refusal (a RequestRefused, data the bot turns into words).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
@@ -25,6 +26,8 @@ from jobs.records import clip_columns
 from jobs.requests import ValidRequest, VideoRequest
 from jobs.views import JobView, Ticket
 from model.presets import Preset
+
+log = logging.getLogger(__name__)
 
 
 class JobAdmission:
@@ -82,16 +85,24 @@ class JobAdmission:
             await JobRepository(session).add_all([job for job, _ in admitted])
             await LedgerRepository(session).reserve((job for job, _ in admitted), now)
             views = [(JobView.of(job), decision) for job, decision in admitted]
-        # Each job's place in the fair order (a batch may hold several members' jobs), read in one query after
-        # the commit, outside the write lock the next batch is waiting for.
-        async with self.database.snapshot() as session:
-            positions = await JobRepository(session).positions([view.id for view, _ in views])
+        self._on_queued()
+        positions = await self._positions([view.id for view, _ in views])
         tickets = iter(
             Ticket(view, positions.get(view.id, 1), decision.credits_left, decision.resets_at)
             for view, decision in views
         )
-        self._on_queued()
         return [next(tickets) if isinstance(decision, Admitted) else decision for decision in decisions]
+
+    async def _positions(self, job_ids: list[int]) -> Mapping[int, int]:
+        """Each job's place in the fair order (a batch may hold several members' jobs), read in one query after
+        the commit, outside the write lock the next batch waits for. Only a courtesy: the jobs are queued and
+        charged already, so a failed read costs the member their exact place in line, never their job."""
+        try:
+            async with self.database.snapshot() as session:
+                return await JobRepository(session).positions(job_ids)
+        except Exception:
+            log.exception("could not read the queue positions of jobs %s", job_ids)
+            return {}
 
     def _served_preset(self, preset_id: str) -> Preset:
         if preset_id not in self.served or preset_id not in self.presets:

@@ -75,6 +75,8 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
+        self._closed = False
+        self._stood_down = False  # another process serves the database now: close without writing to it
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -99,8 +101,11 @@ class JobRunner:
         A post cut off here is made again on the next start (its job is still 'rendered'). The jobs the
         backend held stay 'running' for the next start to pick up (recorded from their manifest if their clip
         got finished, else rendered again), and this attempt is not counted against them: a clean
-        shutdown is not their render's fault.
+        shutdown is not their render's fault. A second call does nothing.
         """
+        if self._closed:
+            return
+        self._closed = True
         for loop in self._loops:
             loop.cancel()
         if self._tasks:
@@ -109,6 +114,8 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.backend.close()
+        if self._stood_down:
+            return
         for job_id in sorted(self._outstanding & self._cancelling):  # asked to stop: not rendered again
             self._outstanding.discard(job_id)
             try:
@@ -125,6 +132,11 @@ class JobRunner:
                         )
             except Exception:
                 log.exception("could not give back the attempts of jobs %s", sorted(self._outstanding))
+        self._outstanding.clear()
+
+    def stand_down(self) -> None:
+        """Another process took the database over (its lease): the jobs are its now, so close writes nothing."""
+        self._stood_down = True
 
     # -- feeding the backend -----------------------------------------------------------
 
@@ -147,8 +159,6 @@ class JobRunner:
             self._outstanding.add(spec.job_id)
             try:
                 await self.backend.submit(spec)
-                if spec.job_id in self._cancelling:  # cancelled between its claim and its submission
-                    await self.backend.cancel(spec.job_id)
             except Exception:
                 self._outstanding.discard(spec.job_id)
                 async with self.database.transaction() as session:
@@ -160,13 +170,18 @@ class JobRunner:
                         attempts=Job.attempts - 1,
                     )
                 raise
+            if spec.job_id in self._cancelling:  # cancelled between its claim and its submission
+                await self.backend.cancel(spec.job_id)
 
     async def _claim_next(self) -> RenderSpec | None:
         async with self.database.transaction() as session:
             jobs = JobRepository(session)
-            job = await jobs.next_queued(exclude=self._outstanding)
-            if job is None or not await jobs.mark_started(job.id, self.clock.now()):
-                return None
+            while True:  # a job taken meanwhile (cancelled, on PostgreSQL) is passed over, not the queue's end
+                job = await jobs.next_queued(exclude=self._outstanding)
+                if job is None:
+                    return None
+                if await jobs.mark_started(job.id, self.clock.now()):
+                    break
             await jobs.move(job.id, from_states=(JobState.RUNNING,), to=JobState.RUNNING, attempts=Job.attempts + 1)
             return RenderSpec(
                 job_id=job.id,

@@ -235,3 +235,36 @@ def test_a_manifest_holds_the_render_result_exactly(tmp_path: Path) -> None:
         result_from_manifest(data)
     with pytest.raises(ValueError):
         result_from_manifest({**result_to_manifest(result), "render_seconds": "fast"})
+
+
+async def test_closing_twice_gives_an_attempt_back_once(
+    database: Database, clock: ManualClock, observer: RecordingObserver, tmp_path: Path
+) -> None:
+    """A second SIGTERM (or one plus a lost lease) closes again: it must not hand out extra retries."""
+    backend = ScriptedBackend()
+    service = make_service(database, backend, clock, data_dir=tmp_path)
+    await service.start(observer)
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    assert await attempts_of(database, ticket.job.id) == 1
+    await service.close()
+    await service.close()
+    assert await attempts_of(database, ticket.job.id) == 0
+
+
+async def test_a_runner_that_stood_down_leaves_the_database_to_the_new_holder(
+    database: Database, clock: ManualClock, observer: RecordingObserver, tmp_path: Path
+) -> None:
+    """Once another process holds the lease, the jobs are its: closing here changes none of them."""
+    backend = ScriptedBackend()
+    service = make_service(database, backend, clock, data_dir=tmp_path)
+    await service.start(observer)
+    ticket = await service.submit(service.validate(video_request()))
+    await backend.wait_submitted(1)
+    await service.runner.cancel(ticket.job.id)  # asked to stop, so a normal close would record it cancelled
+    service.runner.stand_down()
+    await service.close()
+    job = await load_view(database, ticket.job.id)
+    assert job is not None and job.state is JobState.RUNNING
+    assert await attempts_of(database, ticket.job.id) == 1
+    assert await credits_left(service) == 5 - ticket.job.cost

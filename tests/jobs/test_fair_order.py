@@ -9,6 +9,8 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from common.failures import Failure, FailureCode
 from db.database import Database
 from db.repositories.jobs import JobRepository
@@ -112,3 +114,18 @@ async def test_rounds_go_oldest_first_and_jobs_handed_out_count_as_turns(
         assert await jobs.mark_started(b1.job.id, clock.now())
         assert await jobs.positions(fair) == {job_id: place for place, job_id in enumerate(fair, start=1)}
         assert await jobs.position(10_000) == 0
+
+
+async def test_a_failed_position_read_still_queues_the_job_and_wakes_the_runner(
+    service: Jobs, backend: ScriptedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The position is a courtesy read after the commit: the job is queued and charged whatever it does."""
+
+    async def unreadable(self: object, job_ids: object) -> dict[int, int]:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(JobRepository, "positions", unreadable)
+    ticket = await service.submit(service.validate(video_request()))
+    assert ticket.position == 1
+    [spec] = await backend.wait_submitted(1)
+    assert spec.job_id == ticket.job.id
