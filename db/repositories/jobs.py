@@ -47,11 +47,6 @@ class JobRepository:
         query = select(Job).join(queue, queue.c.job_id == Job.id).order_by(queue.c.turn, queue.c.job_id).limit(1)
         return (await self.session.scalars(query)).first()
 
-    async def position(self, job_id: int) -> int:
-        """1 for the job being served next (or now), 2 for the one after, and so on; 0 if it is neither
-        queued nor running. See `positions`."""
-        return (await self.positions((job_id,))).get(job_id, 0)
-
     async def positions(self, job_ids: Collection[int]) -> Mapping[int, int]:
         """Each queued or running job's place in line, in one query; other jobs are left out.
 

@@ -113,7 +113,7 @@ async def test_rounds_go_oldest_first_and_jobs_handed_out_count_as_turns(
 
         assert await jobs.mark_started(b1.job.id, clock.now())
         assert await jobs.positions(fair) == {job_id: place for place, job_id in enumerate(fair, start=1)}
-        assert await jobs.position(10_000) == 0
+        assert await jobs.positions([10_000]) == {}  # neither queued nor running: not in line
 
 
 async def test_a_failed_position_read_still_queues_the_job_and_wakes_the_runner(
