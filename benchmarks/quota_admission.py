@@ -43,7 +43,7 @@ def service_for(database: Database, credits: int) -> JobAdmission:
         quota=QuotaPolicy(database=database, defaults=defaults, clock=clock),
         clock=clock,
         presets=PRESETS,
-        served=frozenset({"tiny"}),
+        served=lambda: {"tiny"},
         default_preset_id="tiny",
         on_queued=lambda: None,
     )

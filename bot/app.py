@@ -12,13 +12,16 @@ from bot.client import VideoBot
 from db.database import Database
 from jobs.admission import JobAdmission
 from jobs.clock import SystemClock
+from jobs.estimates import JobEstimates
 from jobs.lease import InstanceLease, LeaseLost
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
+from jobs.queue_control import QueueControl
 from jobs.quota import QuotaDefaults
 from jobs.quota_policy import QuotaPolicy
 from jobs.runner import JobRunner
 from model.contract import RenderBackend
+from model.distributed.backend import ArqBackend
 from model.local_backend import LocalWorkerBackend, WorkerConfig
 from settings.bot import BotSettings
 
@@ -32,12 +35,21 @@ def point_discord_py_at(settings: BotSettings) -> None:
 def local_backend(settings: BotSettings) -> LocalWorkerBackend:
     return LocalWorkerBackend(
         WorkerConfig(
-            presets=(settings.video.preset,),
+            presets=settings.video.served_presets,  # the default first: the one the worker loads at start
             data_dir=str(settings.media.data_dir),
             device=settings.video.device,
             speed=settings.video.speed,
             log_level=settings.log.level,
         )
+    )
+
+
+def render_backend(settings: BotSettings) -> RenderBackend:
+    """GPU workers through arq and Redis when QUEUE_URL is set, else one local worker process."""
+    if settings.queue.url is None:
+        return local_backend(settings)
+    return ArqBackend(
+        settings.queue.url, data_dir=settings.media.data_dir, announce_seconds=settings.queue.announce_seconds
     )
 
 
@@ -64,7 +76,7 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
         # Before the runner exists: only the lease holder recovers, dispatches and posts.
         lease = InstanceLease(database, clock=clock)
         await lease.acquire()
-        backend = backend or local_backend(settings)
+        backend = backend or render_backend(settings)
         media = MediaFiles(settings.media.data_dir)
         runner = JobRunner(
             database=database,
@@ -79,13 +91,20 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
             quota=quota,
             clock=clock,
             presets=settings.video.presets,
-            served=backend.serves,
+            served=lambda: backend.serves,
             default_preset_id=settings.video.model,
             on_queued=runner.wake,
         )
         moderation = ModerationService(database=database, policy=quota, clock=clock)
+        queue_control = QueueControl(database=database, clock=clock, on_resumed=runner.wake)
         async with VideoBot(
-            admission=admission, runner=runner, moderation=moderation, media=media, guild_id=settings.discord.guild_id
+            admission=admission,
+            runner=runner,
+            moderation=moderation,
+            queue_control=queue_control,
+            media=media,
+            estimates=JobEstimates(database, clock, parallel_renders=lambda: backend.renders_at_once),
+            guild_id=settings.discord.guild_id,
         ) as bot:
             # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))

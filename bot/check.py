@@ -10,11 +10,12 @@ import asyncio
 import subprocess
 import sys
 import tempfile
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from alembic.runtime.migration import MigrationContext
 
 from db.database import Database
+from model.distributed.survey import live_workers
 from settings.bot import BotSettings
 
 PROBE_TIMEOUT_SECONDS = 120
@@ -28,7 +29,7 @@ def run_check(settings: BotSettings) -> int:
     """Print what was checked; returns the exit status (0 ready, 2 a problem to fix)."""
     print("settings: OK")
     problems = 0
-    for check in (check_database, check_data_dir, check_preset, check_device):
+    for check in (check_database, check_data_dir, check_preset, check_queue, check_device):
         try:
             print(check(settings))
         except Problem as problem:
@@ -71,16 +72,39 @@ def check_data_dir(settings: BotSettings) -> str:
 
 
 def check_preset(settings: BotSettings) -> str:
-    preset = settings.video.preset
-    return (
-        f"preset: {preset.id} ({preset.repo}): ~{preset.vram_hint_gb:g} GB of GPU memory, "
+    """A line per served preset, the default first (and named so when there are several)."""
+    served = settings.video.served_presets
+    default = "default preset" if len(served) > 1 else "preset"
+    return "\n".join(
+        f"{'preset' if index else default}: {preset.id} ({preset.repo}): ~{preset.vram_hint_gb:g} GB of GPU memory, "
         f"~{preset.offload_vram_gb:g} GB with VIDEO_OFFLOAD=model"
+        for index, preset in enumerate(served)
     )
 
 
+def check_queue(settings: BotSettings) -> str:
+    """With QUEUE_URL, that its Redis answers, and which GPU workers it has now (none yet is not a problem:
+    jobs wait for them)."""
+    url = settings.queue.url
+    if url is None:
+        return "queue: a local render worker process (QUEUE_URL unset)"
+    shown = f"{url.partition('://')[0]}://{urlsplit(url).hostname or 'localhost'}:{urlsplit(url).port or 6379}"
+    try:
+        workers = asyncio.run(live_workers(url))
+    except Exception as error:  # redis's errors, a refused connection, a bad URL: one line
+        raise Problem(f"QUEUE_URL: Redis at {shown} does not answer: {_one_line(error)}") from None
+    if not workers:
+        return f"queue: Redis at {shown} answers; no GPU worker yet (start one with python -m model worker)"
+    served = sorted({preset for worker in workers for preset in worker.presets})
+    return f"queue: Redis at {shown} answers; {len(workers)} GPU worker(s) serving {', '.join(served)}"
+
+
 def check_device(settings: BotSettings) -> str:
-    """VIDEO_DEVICE=cpu needs no probe; otherwise ask torch, in a process of its own (model.probe)."""
+    """VIDEO_DEVICE=cpu needs no probe, nor QUEUE_URL (the GPU workers render); otherwise ask torch, in a process of
+    its own (model.probe)."""
     setting = settings.video.device
+    if settings.queue.url is not None:
+        return "device: none needed here: GPU workers render (QUEUE_URL)"
     if setting == "cpu":
         return "device: cpu (VIDEO_DEVICE=cpu)"
     try:

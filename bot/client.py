@@ -10,10 +10,12 @@ from discord.ext import commands
 
 from bot.errors import AnsweringTree
 from bot.mentions import NOBODY
-from bot.publisher import DiscordPublisher
+from bot.publisher import DEFAULT_STATUS_TIMING, DiscordPublisher, StatusTiming
 from jobs.admission import JobAdmission
+from jobs.estimates import JobEstimates
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
+from jobs.queue_control import QueueControl
 from jobs.runner import JobRunner
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.exts.video", "bot.exts.quota", "bot.exts.mod", "bot.exts.jobs")
+EXTENSIONS = ("bot.exts.video", "bot.exts.quota", "bot.exts.mod", "bot.exts.jobs", "bot.exts.queue")
 
 
 class VideoBot(commands.Bot):
@@ -31,8 +33,11 @@ class VideoBot(commands.Bot):
         admission: JobAdmission,
         runner: JobRunner,
         moderation: ModerationService,
+        queue_control: QueueControl,
         media: MediaFiles,
+        estimates: JobEstimates,
         guild_id: int | None,
+        status_timing: StatusTiming = DEFAULT_STATUS_TIMING,
         **options: Unpack[_BotOptions],
     ) -> None:
         options.setdefault("allowed_mentions", NOBODY)  # the default for every message; posts name their one ping
@@ -46,7 +51,8 @@ class VideoBot(commands.Bot):
         self.admission = admission
         self.runner = runner
         self.moderation = moderation
-        self.publisher = DiscordPublisher(self, media)
+        self.queue_control = queue_control
+        self.publisher = DiscordPublisher(self, media, estimates, status_timing)
         self.sync_guild_id = guild_id
 
     async def setup_hook(self) -> None:
@@ -54,6 +60,7 @@ class VideoBot(commands.Bot):
             await self.load_extension(extension)
         await self._sync_commands()
         await self.runner.start(self.publisher)
+        self.publisher.start()
 
     async def _sync_commands(self) -> None:
         if self.sync_guild_id is None:
@@ -83,4 +90,5 @@ class VideoBot(commands.Bot):
 
     async def close(self) -> None:
         await self.runner.close()
+        await self.publisher.close()
         await super().close()

@@ -36,15 +36,22 @@ ENGLISH: Mapping[str, str] = {
     # /video: the requester's status message
     "status.queued": (
         "Queued **job #{job_id}** · position {position} in the queue\n"
+        "{estimate}\n"
         "Cost: {cost} credit{cost_s} · {credits_left} left today (resets {resets_at})\n"
-        "I'll post the video in this channel when it's ready."
+        "I'll post the video in this channel when it's ready. {updates}"
     ),
     "status.queued_unlimited": (
         "Queued **job #{job_id}** · position {position} in the queue\n"
+        "{estimate}\n"
         "Cost: {cost} credit{cost_s} · your role has no credit limit\n"
-        "I'll post the video in this channel when it's ready."
+        "I'll post the video in this channel when it's ready. {updates}"
     ),
-    "status.rendering": "Rendering **job #{job_id}**: step {step} of {total}\n`{bar}` {percent}% · {elapsed} elapsed",
+    "status.estimate": "Estimated start {starts_at} · finish {finishes_at}",
+    "status.estimating": "Estimated start and finish: estimating (not enough recent renders to go by yet)",
+    "status.updates_until": "This message updates until {until}; after that, `/jobs list` shows how the job is doing.",
+    "status.rendering": (
+        "Rendering **job #{job_id}**: step {step} of {total}\n`{bar}` {percent}% · {elapsed} elapsed\n{updates}"
+    ),
     "status.delivered": "Done: **job #{job_id}** is posted: {link}",
     "status.failed": "**Job #{job_id}** failed: {reason}. {refund}",
     "status.cancelled": "**Job #{job_id}** was cancelled. {refund}",
@@ -94,7 +101,9 @@ ENGLISH: Mapping[str, str] = {
     "failure.worker_stalled": "the render stopped responding",
     "failure.worker_shut_down": "the bot was shut down before the video was finished",
     "failure.worker_unavailable": "the video model is not available right now",
-    "failure.too_many_attempts": "the render stopped the video model {attempts} times, so it was not tried again",
+    "failure.too_many_attempts": (
+        "the render stopped the video model on every try ({attempts} in all), so it was not tried again"
+    ),
     "failure.no_file": "the render produced no file",
     "failure.channel_unreachable": "I can't post in that channel (missing access or permissions)",
     "failure.upload_too_large": "the video came out larger than Discord allows here",
@@ -173,6 +182,36 @@ ENGLISH: Mapping[str, str] = {
     "option.window": "How credits come back",
     "option.reset_hour": "For a daily window: the hour (UTC, 0-23) it resets",
     "option.reason": "Why (shown to moderators only)",
+    # several models
+    "option.preset_choice": "{preset} · {cost} credit{cost_s} for its default clip",
+    "status.loaded": (
+        "Rendering **job #{job_id}**: loading its model took {took}; the first step is under way\n{updates}"
+    ),
+    "failure.model_load_failed": "its model could not be loaded; please try again in a moment",
+    # /queue
+    "command.queue": "The server's video queue: see it, pause it, give roles priority (moderators)",
+    "command.queue.show": "Everyone's waiting and rendering jobs here, in the order they are served",
+    "command.queue.pause": "Refuse new /video requests and hold waiting jobs; renders in progress finish",
+    "command.queue.resume": "Take /video requests again and render the waiting jobs",
+    "command.queue.priority": "Give a role's members more turns per round in the queue; weight 1 removes it",
+    "option.weight": "Turns per round for the role's members (1 to 10; 1 is everyone's)",
+    "queue.paused": (
+        "The moderators have paused video requests in this server for now, so I can't take this one. "
+        "Please try again later. Nothing was charged."
+    ),
+    "queue.already_paused": "The queue is already paused. Nothing was changed.",
+    "queue.not_paused": "The queue isn't paused. Nothing was changed.",
+    "queue.title": "**Video queue in this server**: {total} job{total_s} waiting or rendering · page {page} of {pages}",
+    "queue.paused_note": (
+        "**Paused**: new /video requests are refused, and waiting jobs keep their places until `/queue resume`."
+    ),
+    "queue.empty": "No jobs are waiting or rendering in this server.",
+    "queue.line": "`#{job_id}` · position {position} · {member} · `{preset}` · {state} · {age}",
+    "queue.previous": "Previous",
+    "queue.next": "Next",
+    "audit.queue_pause": "paused the queue (new requests refused, waiting jobs held)",
+    "audit.queue_resume": "resumed the queue",
+    "audit.queue_priority": "queue priority of {target} {before} → {after} turns per round",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH}

@@ -21,7 +21,7 @@ from jobs.moderation import AuditView, Moderator
 if TYPE_CHECKING:
     from bot.client import VideoBot
 
-ROLE_TARGETS = (AuditAction.SET_ROLE, AuditAction.MODERATOR_ROLE)
+ROLE_TARGETS = (AuditAction.SET_ROLE, AuditAction.MODERATOR_ROLE, AuditAction.QUEUE_PRIORITY)
 VALUE_CHARS = 210  # a value as shown, escaped: a ban with its longest reason fits, unescaped
 
 

@@ -2,7 +2,12 @@
 
 The requester's status lives in the deferred, ephemeral interaction response and is
 edited as the job moves. The clip itself is a normal channel message, so it does not
-depend on the interaction token, which expires after 15 minutes.
+depend on the interaction token, which expires after 15 minutes: no status is edited
+after StatusTiming.edits_for, and the status says so, pointing to /jobs.
+
+While a job waits, one task for all waiting jobs brings their position and estimated
+start and finish up to date every StatusTiming.refresh_every seconds, editing only a
+status whose words changed, until the job starts.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import aiohttp
 import discord
@@ -23,6 +29,7 @@ from bot.messages import plural, text
 from bot.refusals import failure_text
 from common.failures import Failure, FailureCode
 from common.states import JobState
+from jobs.estimates import Estimate, JobEstimates
 from jobs.media import MediaFiles
 from jobs.observer import DeliveryFailed
 from jobs.views import JobView, Ticket
@@ -33,6 +40,18 @@ log = logging.getLogger(__name__)
 PROGRESS_EDIT_INTERVAL = 3.0  # seconds; Discord rate-limits edits and members don't need more
 
 
+@dataclass(frozen=True, slots=True)
+class StatusTiming:
+    refresh_every: float = 15.0
+    """Seconds between two refreshes of a waiting job's status."""
+    edits_for: timedelta = timedelta(minutes=14)
+    """How long after the command its status is edited: the interaction token lasts 15 minutes, and the minute
+    left is the margin for a clock that differs from Discord's and for an edit still on its way."""
+
+
+DEFAULT_STATUS_TIMING = StatusTiming()
+
+
 @dataclass
 class _Status:
     """The requester's ephemeral status message for one job, edited latest-value-wins."""
@@ -40,6 +59,11 @@ class _Status:
     interaction: discord.Interaction
     locale: str
     view: discord.ui.View  # the Cancel button, on every edit until the last
+    ticket: Ticket  # what the queued text says besides the position and the estimate
+    edits_until: datetime
+    waiting: bool = True  # until the render shows (its model's load or its first step): the refresher's to edit
+    shown: str | None = None  # the words last written
+    shown_at: float = float("-inf")  # when (time.monotonic)
     last_progress: float = float("-inf")  # the first progress update always shows
     pending: str | None = None
     writer: asyncio.Task[None] | None = None
@@ -48,36 +72,130 @@ class _Status:
 
 
 class DiscordPublisher:
-    def __init__(self, client: discord.Client, media: MediaFiles) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        media: MediaFiles,
+        estimates: JobEstimates,
+        timing: StatusTiming = DEFAULT_STATUS_TIMING,
+    ) -> None:
         self.client = client
         self.media = media
+        self.estimates = estimates
+        self.timing = timing
         self._statuses: dict[int, _Status] = {}
+        self._refresher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start keeping the statuses of waiting jobs current."""
+        self._refresher = asyncio.create_task(self._refresh_waiting_forever())
+
+    async def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
 
     # -- the requester's status -----------------------------------------------------
 
     async def acknowledge(self, interaction: discord.Interaction, ticket: Ticket) -> None:
-        job = ticket.job
-        status = _Status(interaction, str(interaction.locale), cancel_view(job.id, str(interaction.locale)))
+        job, locale = ticket.job, str(interaction.locale)
+        edits_until = interaction.created_at + self.timing.edits_for
+        status = _Status(interaction, locale, cancel_view(job.id, locale), ticket, edits_until)
         self._statuses[job.id] = status
-        queued = text(
+        queued = self._queued_text(status, await self._first_estimate(ticket))
+        async with status.lock:
+            # Only while it waits: a fast job's progress may already have replaced it.
+            if status.waiting and not status.finished:
+                await self._edit(status, queued, status.view)
+
+    async def _first_estimate(self, ticket: Ticket) -> Estimate:
+        """The ticket's position, "estimating", when the job left the queue already or the read failed: a courtesy,
+        since the job is queued and charged already, so a failed read costs the first answer its estimate only."""
+        try:
+            estimates = await self.estimates.of_waiting([ticket.job.id])
+        except Exception:
+            log.exception("could not estimate when job %s starts", ticket.job.id)
+            estimates = {}
+        return estimates.get(ticket.job.id, Estimate(ticket.position, None, None))
+
+    def _queued_text(self, status: _Status, estimate: Estimate) -> str:
+        ticket = status.ticket
+        if estimate.starts_at is None or estimate.finishes_at is None:
+            times = text("status.estimating", status.locale)
+        else:
+            times = text(
+                "status.estimate",
+                status.locale,
+                starts_at=discord.utils.format_dt(estimate.starts_at, "R"),
+                finishes_at=discord.utils.format_dt(estimate.finishes_at, "R"),
+            )
+        return text(
             "status.queued" if ticket.credits_left is not None else "status.queued_unlimited",
             status.locale,
-            job_id=job.id,
-            position=ticket.position,
-            cost=job.cost,
-            cost_s=plural(job.cost),
+            job_id=ticket.job.id,
+            position=estimate.position,
+            estimate=times,
+            cost=ticket.job.cost,
+            cost_s=plural(ticket.job.cost),
             credits_left=ticket.credits_left,
             resets_at=discord.utils.format_dt(ticket.resets_at, "R"),
+            updates=self._updates_text(status),
         )
-        async with status.lock:
-            # Only the first write: a fast job's progress may already have replaced it.
-            if status.pending is None and not status.finished:
-                await self._edit(status, queued, status.view)
+
+    def _updates_text(self, status: _Status) -> str:
+        return text("status.updates_until", status.locale, until=discord.utils.format_dt(status.edits_until, "t"))
+
+    async def _refresh_waiting_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.timing.refresh_every)
+            try:
+                await self._refresh_waiting()
+            except Exception:
+                log.exception("could not refresh the statuses of waiting jobs")
+
+    async def _refresh_waiting(self) -> None:
+        """Edit each waiting job's status whose words changed and that was not written in the last refresh_every
+        seconds: one read for all of them, then one edit at a time."""
+        now, written_before = discord.utils.utcnow(), time.monotonic() - self.timing.refresh_every
+        waiting = {
+            job_id: status
+            for job_id, status in self._statuses.items()
+            if status.waiting and not status.finished and now < status.edits_until and status.shown_at <= written_before
+        }
+        if not waiting:
+            return
+        estimates = await self.estimates.of_waiting(waiting.keys())
+        for job_id, status in waiting.items():
+            estimate = estimates.get(job_id)
+            if estimate is None:
+                continue  # it left the queue: its progress or its end follows
+            queued = self._queued_text(status, estimate)
+            async with status.lock:
+                if status.waiting and not status.finished and queued != status.shown:
+                    await self._edit(status, queued, status.view)
+
+    async def on_started(self, job_id: int, load_seconds: float | None) -> None:
+        """When its model had to be loaded first, say how long that took: the wait was not the queue's."""
+        status = self._statuses.get(job_id)
+        if load_seconds is None or status is None or status.finished:
+            return
+        status.waiting = False  # started: the queued text must not come back over this
+        status.last_progress = time.monotonic()  # shown a moment before the first steps replace it
+        status.pending = text(
+            "status.loaded",
+            status.locale,
+            job_id=job_id,
+            took=seconds(load_seconds),
+            updates=self._updates_text(status),
+        )
+        if status.writer is None or status.writer.done():
+            status.writer = asyncio.create_task(self._write_pending(status))
 
     async def on_progress(self, job_id: int, progress: Progress) -> None:
         status = self._statuses.get(job_id)
         if status is None or status.finished:
             return
+        status.waiting = False
         if time.monotonic() - status.last_progress < PROGRESS_EDIT_INTERVAL:
             return
         status.last_progress = time.monotonic()
@@ -90,6 +208,7 @@ class DiscordPublisher:
             bar=progress_bar(progress.step, progress.total),
             percent=round(100 * progress.step / progress.total) if progress.total else 0,
             elapsed=seconds(progress.elapsed),
+            updates=self._updates_text(status),
         )
         if status.writer is None or status.writer.done():
             status.writer = asyncio.create_task(self._write_pending(status))
@@ -111,6 +230,9 @@ class DiscordPublisher:
 
     async def _edit(self, status: _Status, content: str, view: discord.ui.View) -> bool:
         """Best effort: the status is a courtesy, the channel post is what counts."""
+        if discord.utils.utcnow() >= status.edits_until:
+            status.finished = True  # its token expires soon: from now on /jobs tells how the job is doing
+            return False
         try:
             await status.interaction.edit_original_response(content=content, allowed_mentions=NOBODY, view=view)
         except discord.HTTPException as error:
@@ -123,6 +245,7 @@ class DiscordPublisher:
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             log.debug("could not edit the status message: %s", error)
             return False
+        status.shown, status.shown_at = content, time.monotonic()
         return True
 
     # -- JobObserver: results ----------------------------------------------------------

@@ -17,6 +17,9 @@ from jobs.errors import (
     NotYourJob,
     PresetUnavailable,
     PromptRejected,
+    QueueAlreadyPaused,
+    QueueNotPaused,
+    QueuePaused,
     QuotaExhausted,
     ReasonTooLong,
     RequestRefused,
@@ -61,6 +64,12 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
             return text("cancel.not_yours", locale, job_id=job_id)
         case JobFinished(job_id):
             return text("cancel.finished", locale, job_id=job_id)
+        case QueuePaused():
+            return text("queue.paused", locale)
+        case QueueAlreadyPaused():
+            return text("queue.already_paused", locale)
+        case QueueNotPaused():
+            return text("queue.not_paused", locale)
     return text("error.unexpected", locale)
 
 

@@ -21,6 +21,7 @@ class FailureCode(enum.StrEnum):
     RENDER_ERROR = "render_error"  # error: the exception, in one line (for operators)
     ENCODE_ERROR = "encode_error"  # error
     PRESET_NOT_SERVED = "preset_not_served"  # preset_id
+    MODEL_LOAD_FAILED = "model_load_failed"  # preset_id, error: loading it in place of another preset's failed
     # The render worker.
     WORKER_CRASHED = "worker_crashed"  # exit_code
     WORKER_STALLED = "worker_stalled"

@@ -43,3 +43,6 @@ class AuditAction(enum.StrEnum):
     BAN = "ban"
     UNBAN = "unban"
     MODERATOR_ROLE = "moderator_role"
+    QUEUE_PAUSE = "queue_pause"
+    QUEUE_RESUME = "queue_resume"
+    QUEUE_PRIORITY = "queue_priority"  # target: the role; before and after: its weight in the fair order

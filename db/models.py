@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -88,14 +89,24 @@ class Job(Base):
     # How many times the runner handed the job to a render backend. A job whose render killed its worker (or the
     # whole bot) is tried again while this is below QUEUE_MAX_ATTEMPTS. The default is migration 0005's (see authors).
     attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    # The member's weight in the fair order (db.repositories.jobs): the highest RolePriority among their roles when
+    # the job was admitted, so dispatch needs nothing from Discord. The default is migration 0006's (see authors).
+    priority_weight: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When its render began (the backend's Started), None while it waits: a restart charges an attempt only to a job
+    # whose render had begun. Cleared whenever the job is queued again.
+    render_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the member asked to stop it while it was running: a restart cancels and refunds it, and a crash of its
+    # worker does not queue it again.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (
         Index("ix_jobs_state_id", "state", "id"),
         Index("ix_jobs_member", "guild_id", "user_id", "state"),
+        Index("ix_jobs_started_at", "started_at"),  # the fair order counts what started while the queue waited
     )
 
 
@@ -124,7 +135,8 @@ class LedgerEntry(Base):
 
 
 class GuildSettings(Base):
-    """A server's own quota settings; a server without a row uses the bot's defaults."""
+    """A server's own settings (its quota, its moderator role, its queue paused or not); a server without a row uses
+    the bot's defaults and is not paused."""
 
     __tablename__ = "guild_settings"
 
@@ -133,6 +145,8 @@ class GuildSettings(Base):
     window: Mapped[WindowKind] = mapped_column(_enum(WindowKind, "window_kind"), default=WindowKind.DAILY)
     reset_hour: Mapped[int] = mapped_column(Integer, default=0)
     moderator_role_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # /queue pause: /video is refused and the server's queued jobs are not dispatched until /queue resume.
+    queue_paused: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class RoleTier(Base):
@@ -144,6 +158,16 @@ class RoleTier(Base):
     role_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     credits: Mapped[int] = mapped_column(Integer)
     unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RolePriority(Base):
+    """A role's weight in the fair order: its members get `weight` turns per round. A role without a row weighs 1."""
+
+    __tablename__ = "role_priorities"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    weight: Mapped[int] = mapped_column(Integer)
 
 
 class MemberQuota(Base):

@@ -1,23 +1,31 @@
 """Taking a /video request in: check it, price it, then admit, charge and queue it in one transaction.
 
 Nothing is charged unless the job is queued in the same commit; a refused request leaves no trace
-but its refusal (a RequestRefused, data the bot turns into words).
+but its refusal (a RequestRefused, data the bot turns into words). A server whose queue a moderator paused
+refuses every request (QueuePaused) before its members' quotas are even looked at.
+
+Each job records its member's weight in the fair order (the highest priority among their roles, read in the same
+transaction), so dispatching it needs nothing from Discord.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.states import JobState
 from db.database import Database
 from db.models import Job
+from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.jobs import JobRepository
 from db.repositories.ledger import LedgerRepository
+from db.repositories.role_tiers import DEFAULT_WEIGHT, RolePriorityRepository
 from jobs.clip_options import PRESET_OPTION, resolve_clip
 from jobs.clock import Clock
-from jobs.errors import PresetUnavailable
+from jobs.errors import PresetUnavailable, QueuePaused, RequestRefused
 from jobs.group_commit import GroupCommit
 from jobs.pricing import clip_cost, default_clip_cost
 from jobs.prompts import clean_display_name
@@ -38,7 +46,7 @@ class JobAdmission:
         quota: QuotaPolicy,
         clock: Clock,
         presets: Mapping[str, Preset],
-        served: frozenset[str],
+        served: Callable[[], Collection[str]],
         default_preset_id: str,
         on_queued: Callable[[], None],
     ) -> None:
@@ -53,7 +61,8 @@ class JobAdmission:
 
     @property
     def served_presets(self) -> tuple[str, ...]:
-        return tuple(sorted(self.served))
+        """What the render backend serves now: with remote workers, the union of theirs."""
+        return tuple(sorted(self.served()))
 
     def validate(self, request: VideoRequest) -> ValidRequest:
         """Check everything that needs no database; raises a RequestRefused subclass."""
@@ -65,6 +74,14 @@ class JobAdmission:
     def default_clip_cost(self) -> int:
         return default_clip_cost(self._served_preset(self.default_preset_id))
 
+    def served_costs(self) -> dict[str, int]:
+        """What each served preset's default clip costs, by preset id in served_presets' order."""
+        return {
+            preset_id: default_clip_cost(self.presets[preset_id])
+            for preset_id in self.served_presets
+            if preset_id in self.presets
+        }
+
     async def submit(self, valid: ValidRequest) -> Ticket:
         """Admit, charge and queue the job in one transaction, or raise why not (a RequestRefused).
 
@@ -74,11 +91,16 @@ class JobAdmission:
 
     async def _submit_batch(self, batch: Sequence[ValidRequest]) -> list[Ticket | Exception]:
         now = self.clock.now()
-        claims = [(_member(valid.request), valid.cost) for valid in batch]
         async with self.database.transaction() as session:
-            decisions = await self.quota.admit_all(session, claims, now)
+            paused = await GuildSettingsRepository(session).paused_of({valid.request.guild_id for valid in batch})
+            claims = [(_member(valid.request), valid.cost) for valid in batch if valid.request.guild_id not in paused]
+            admissions = iter(await self.quota.admit_all(session, claims, now))
+            decisions: list[Admitted | RequestRefused] = [
+                QueuePaused() if valid.request.guild_id in paused else next(admissions) for valid in batch
+            ]
+            weights = await _weights(session, batch)
             admitted = [
-                (_job_for(valid, now), decision)
+                (_job_for(valid, now, weights[_member(valid.request)]), decision)
                 for valid, decision in zip(batch, decisions, strict=True)
                 if isinstance(decision, Admitted)
             ]
@@ -105,7 +127,7 @@ class JobAdmission:
             return {}
 
     def _served_preset(self, preset_id: str) -> Preset:
-        if preset_id not in self.served or preset_id not in self.presets:
+        if preset_id not in self.presets or preset_id not in self.served():
             raise PresetUnavailable(preset_id, self.served_presets)
         return self.presets[preset_id]
 
@@ -114,7 +136,22 @@ def _member(request: VideoRequest) -> MemberRef:
     return MemberRef(request.guild_id, request.user_id, request.role_ids)
 
 
-def _job_for(valid: ValidRequest, now: datetime) -> Job:
+async def _weights(session: AsyncSession, batch: Sequence[ValidRequest]) -> dict[MemberRef, int]:
+    """Each member's weight in the fair order: the highest priority among their roles (a role without one weighs 1)."""
+    members = {_member(valid.request) for valid in batch}
+    priorities = await RolePriorityRepository(session).of_roles(
+        {member.guild_id for member in members}, {role_id for member in members for role_id in member.role_ids}
+    )
+    return {
+        member: max(
+            (priorities.get((member.guild_id, role_id), DEFAULT_WEIGHT) for role_id in member.role_ids),
+            default=DEFAULT_WEIGHT,
+        )
+        for member in members
+    }
+
+
+def _job_for(valid: ValidRequest, now: datetime, priority_weight: int) -> Job:
     request, preset = valid.request, valid.preset
     return Job(
         state=JobState.QUEUED,
@@ -129,5 +166,6 @@ def _job_for(valid: ValidRequest, now: datetime) -> Job:
         licence=preset.licence,
         licence_url=preset.licence_url,
         authors=preset.authors,
+        priority_weight=priority_weight,
         created_at=now,
     )

@@ -91,3 +91,15 @@ class JobFinished(RequestRefused):
     """Rendered, posted, failed or cancelled already: there is nothing left to cancel."""
 
     job_id: int
+
+
+class QueuePaused(RequestRefused):
+    """A moderator paused this server's queue (/queue pause): no new job until they resume it."""
+
+
+class QueueAlreadyPaused(RequestRefused):
+    """/queue pause on a paused queue; nothing changed."""
+
+
+class QueueNotPaused(RequestRefused):
+    """/queue resume on a queue that is not paused; nothing changed."""

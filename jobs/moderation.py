@@ -204,17 +204,31 @@ class ModerationService:
     ) -> AuditView:
         async with self.database.transaction() as session:
             before, after = await change(session)
-            entry = AuditEntry(
-                guild_id=moderator.guild_id,
-                actor_id=moderator.user_id,
-                action=action,
-                target_id=target_id,
-                before=before,
-                after=after,
-                created_at=self.clock.now(),
-            )
-            await AuditRepository(session).add(entry)
-            return AuditView.of(entry)
+            return await write_audit(session, moderator, action, target_id, before, after, at=self.clock.now())
+
+
+async def write_audit(
+    session: AsyncSession,
+    moderator: Moderator,
+    action: AuditAction,
+    target_id: int | None,
+    before: str | None,
+    after: str | None,
+    *,
+    at: datetime,
+) -> AuditView:
+    """The audit row for a moderator's change, in the transaction that makes the change."""
+    entry = AuditEntry(
+        guild_id=moderator.guild_id,
+        actor_id=moderator.user_id,
+        action=action,
+        target_id=target_id,
+        before=before,
+        after=after,
+        created_at=at,
+    )
+    await AuditRepository(session).add(entry)
+    return AuditView.of(entry)
 
 
 def _credits(value: object, *, field: str, minimum: int) -> int:

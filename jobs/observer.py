@@ -18,6 +18,11 @@ class DeliveryFailed(Exception):
 
 
 class JobObserver(Protocol):
+    async def on_started(self, job_id: int, load_seconds: float | None) -> None:
+        """The job's render begins; load_seconds is how long loading its preset took first (None: it was loaded).
+
+        Must return quickly: it is called on the event path of every job."""
+
     async def on_progress(self, job_id: int, progress: Progress) -> None:
         """Must return quickly: it is called on the event path of every job."""
 

@@ -6,18 +6,27 @@
 
 The jobs table is the source of truth and every move is conditional on the state it leaves, so
 each happens once whatever races. A restart records what was running but finished (its manifest is
-there), re-queues the rest of what was running, and re-delivers what was rendered but not confirmed
-as posted. Each hand-over to the backend counts an attempt: a job whose render killed its worker (or
-the whole bot) max_attempts times is failed and refunded, never re-queued forever.
+there), cancels and refunds what the member had asked to stop (the request is on the job's row),
+re-queues the rest of what was running, and re-delivers what was rendered but not confirmed as posted.
+Each hand-over to the backend counts an attempt, which a restart gives back to a job whose render had
+not begun: a job whose render killed its worker (or the whole bot) max_attempts times is failed and
+refunded, never re-queued forever.
+
+Jobs go to the backend in the fair order (members take turns), except that up to MAX_AFFINITY_JUMPS jobs in a row
+for the preset the backend has loaded may go ahead of a job for another: a worker serving several presets on one
+GPU then swaps pipelines rarely, and the fair order's next job waits for at most that many.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import Any
+
+from sqlalchemy import case
 
 from common.failures import Failure, FailureCode
 from common.states import UNFINISHED_STATES, JobState
@@ -30,15 +39,32 @@ from jobs.media import MediaFiles
 from jobs.observer import DeliveryFailed, JobObserver
 from jobs.records import clip_of, failure_columns, video_columns
 from jobs.views import JobView, load_view
-from model.contract import Credit, Done, Failed, Progress, RenderBackend, RenderEvent, RenderResult, RenderSpec
+from model.contract import (
+    Credit,
+    Done,
+    Failed,
+    Progress,
+    RenderBackend,
+    RenderEvent,
+    RenderResult,
+    RenderSpec,
+    Started,
+)
 
 log = logging.getLogger(__name__)
 
 DISPATCH_RETRY_SECONDS = 5.0
+DISPATCH_POLL_SECONDS = 2.0
+"""How often the queue is looked at without a wake-up: remote workers come and go without telling the runner."""
 DELIVERY_RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before each retry of a post that failed for a passing reason
 CLOSE_GRACE_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 2
 CANCELLED = Failure(FailureCode.CANCELLED)
+_REQUEUED: Mapping[str, Any] = {"started_at": None, "render_started_at": None}
+"""What a job's row forgets when it is queued again."""
+MAX_AFFINITY_JUMPS = 3
+"""How many jobs in a row for the preset the backend has loaded may go ahead of the fair order's next job (of
+another preset): swaps stay rare, and the fair order still moves on at least every MAX_AFFINITY_JUMPS + 1 claims."""
 
 
 class CancelOutcome(enum.StrEnum):
@@ -77,6 +103,8 @@ class JobRunner:
         self._loops: list[asyncio.Task[Any]] = []
         self._closed = False
         self._stood_down = False  # another process serves the database now: close without writing to it
+        self._loaded_preset: str | None = None  # the last claimed job's: what the backend will have loaded
+        self._affinity_jumps = 0  # claims in a row that went ahead of the fair order's next job
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -106,8 +134,12 @@ class JobRunner:
         if self._closed:
             return
         self._closed = True
-        for loop in self._loops:
-            loop.cancel()
+        pump, dispatch = self._loops or (None, None)
+        if pump is not None:
+            pump.cancel()
+        if dispatch is not None:  # let it leave its transaction: cancelled inside one, it could keep the write lock
+            self._wake.set()
+            await asyncio.wait([dispatch], timeout=CLOSE_GRACE_SECONDS)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=CLOSE_GRACE_SECONDS)
         for task in list(self._tasks):
@@ -122,13 +154,16 @@ class JobRunner:
                 await self._fail(job_id, CANCELLED)
             except Exception:
                 log.exception("could not record that job %s was cancelled", job_id)
-        if self._outstanding:
+        if self._outstanding and not self.backend.elastic:  # remote workers render on: the next start resumes them
             try:
                 async with self.database.transaction() as session:
                     jobs = JobRepository(session)
                     for job_id in sorted(self._outstanding):
-                        await jobs.move(
-                            job_id, from_states=(JobState.RUNNING,), to=JobState.RUNNING, attempts=Job.attempts - 1
+                        await jobs.move(  # one that never started is given its attempt back by the next start
+                            job_id,
+                            from_states=(JobState.RUNNING,),
+                            to=JobState.RUNNING,
+                            attempts=case((Job.render_started_at.is_not(None), Job.attempts - 1), else_=Job.attempts),
                         )
             except Exception:
                 log.exception("could not give back the attempts of jobs %s", sorted(self._outstanding))
@@ -142,8 +177,11 @@ class JobRunner:
 
     async def _dispatch_forever(self) -> None:
         while True:
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), DISPATCH_POLL_SECONDS)
             self._wake.clear()
+            if self._closed:
+                return
             try:
                 await self._fill_backend()
             except Exception:  # a locked database or a broken backend must not stop the queue for good
@@ -152,7 +190,7 @@ class JobRunner:
                 self._wake.set()
 
     async def _fill_backend(self) -> None:
-        while len(self._outstanding) < self.backend.capacity:
+        while len(self._outstanding) < self.backend.capacity and not self._closed:
             spec = await self._claim_next()
             if spec is None:
                 return
@@ -174,27 +212,43 @@ class JobRunner:
                 await self.backend.cancel(spec.job_id)
 
     async def _claim_next(self) -> RenderSpec | None:
+        """The next job for the backend, claimed: the fair order's next, or one of the loaded preset's ahead of it.
+
+        Loading another preset takes its worker a while (tens of seconds for a real model), so a job for the preset
+        the backend will have loaded (that of the last job claimed) goes ahead of the fair order's next job when
+        that one is for another preset; at most MAX_AFFINITY_JUMPS in a row, then the fair order's next job is
+        served whatever its preset, so nobody waits behind a popular preset for ever.
+        """
+        serves = self.backend.serves
+        if not serves:
+            return None
         async with self.database.transaction() as session:
             jobs = JobRepository(session)
             while True:  # a job taken meanwhile (cancelled, on PostgreSQL) is passed over, not the queue's end
-                job = await jobs.next_queued(exclude=self._outstanding)
+                job, jumped = await self._pick(jobs, serves)
                 if job is None:
                     return None
                 if await jobs.mark_started(job.id, self.clock.now()):
                     break
+            self._affinity_jumps = self._affinity_jumps + 1 if jumped else 0
+            self._loaded_preset = job.preset_id
             await jobs.move(job.id, from_states=(JobState.RUNNING,), to=JobState.RUNNING, attempts=Job.attempts + 1)
-            return RenderSpec(
-                job_id=job.id,
-                clip=clip_of(job),
-                max_bytes=job.max_bytes,
-                credit=Credit(
-                    requester_name=job.user_name,
-                    requester_id=job.user_id,
-                    model_id=job.model_id,
-                    licence=job.licence,
-                    authors=job.authors,
-                ),
-            )
+            return _spec_of(job, attempt=job.attempts + 1)
+
+    async def _pick(self, jobs: JobRepository, serves: frozenset[str]) -> tuple[Job | None, bool]:
+        """The job to claim, and whether it goes ahead of the fair order's next (see _claim_next)."""
+        fair = await jobs.next_queued(exclude=self._outstanding, presets=serves)
+        loaded = self._loaded_preset
+        if (
+            fair is None
+            or loaded is None
+            or fair.preset_id == loaded
+            or loaded not in serves
+            or self._affinity_jumps >= MAX_AFFINITY_JUMPS
+        ):
+            return fair, False
+        same = await jobs.next_queued(exclude=self._outstanding, presets=(loaded,))
+        return (fair, False) if same is None else (same, True)
 
     async def _pump_events(self) -> None:
         async for event in self.backend.events():
@@ -204,9 +258,16 @@ class JobRunner:
                 log.exception("could not handle %s", event)
 
     async def _handle(self, event: RenderEvent) -> None:
+        if isinstance(event, Done | Failed) and event.job_id not in self._outstanding:
+            log.warning("ignoring %s for job %s: it is not with the backend", type(event).__name__, event.job_id)
+            return  # a backend's second word on a job: the first one settled it
         match event:
             case Progress():
                 await self._notify_progress(event)
+            case Started(job_id, load_seconds):
+                if job_id in self._outstanding:
+                    await self._record_render_start(job_id)
+                await self._notify_started(job_id, load_seconds)
             case Done(job_id, result):
                 self._settled(job_id)
                 self._spawn(self._finish(job_id, result))
@@ -225,6 +286,23 @@ class JobRunner:
         self._cancelling.discard(job_id)
         self._wake.set()
 
+    async def _record_render_start(self, job_id: int) -> None:
+        """Its render began: from now on a restart that finds it running counts this attempt against it."""
+        try:
+            async with self.database.transaction() as session:
+                await JobRepository(session).move(
+                    job_id, from_states=(JobState.RUNNING,), to=JobState.RUNNING, render_started_at=self.clock.now()
+                )
+        except Exception:
+            log.exception("could not record that the render of job %s started", job_id)
+
+    async def _notify_started(self, job_id: int, load_seconds: float | None) -> None:
+        assert self._observer is not None
+        try:
+            await self._observer.on_started(job_id, load_seconds)
+        except Exception:
+            log.exception("start update for job %s failed", job_id)
+
     async def _notify_progress(self, progress: Progress) -> None:
         assert self._observer is not None
         try:
@@ -238,21 +316,30 @@ class JobRunner:
         """Cancel a queued job and refund it now, or ask the backend to stop one it has.
 
         The backend ends a stopped job with Failed(CANCELLED), which refunds it; a job already encoding ends
-        in Done and is posted. Who may cancel is the caller's to decide.
+        in Done and is posted. The request to stop a running job is on its row (`cancel_requested_at`), so a
+        restart before the render stops cancels and refunds it rather than rendering it again, and a crash of
+        its worker does not queue it again. Who may cancel is the caller's to decide.
         """
         if job_id not in self._outstanding and await self._fail(job_id, CANCELLED, from_states=(JobState.QUEUED,)):
             return CancelOutcome.CANCELLED
+        if await self._request_cancel(job_id):
+            # Running: handed to the backend, or claimed and about to be (_fill_backend then cancels it).
+            self._cancelling.add(job_id)
+            if job_id in self._outstanding:
+                await self.backend.cancel(job_id)
+            return CancelOutcome.STOPPING
         view = await load_view(self.database, job_id)
         if view is None:
             return CancelOutcome.NOT_FOUND
-        if view.state is not JobState.RUNNING:
-            # Queued again only if its worker died meanwhile: cancelling again finds it queued.
-            return await self.cancel(job_id) if view.state is JobState.QUEUED else CancelOutcome.FINISHED
-        # Running: handed to the backend, or claimed and about to be (_fill_backend then cancels it).
-        self._cancelling.add(job_id)
-        if job_id in self._outstanding:
-            await self.backend.cancel(job_id)
-        return CancelOutcome.STOPPING
+        # Queued again only if its worker died meanwhile: cancelling again finds it queued.
+        return await self.cancel(job_id) if view.state is JobState.QUEUED else CancelOutcome.FINISHED
+
+    async def _request_cancel(self, job_id: int) -> bool:
+        """Put the request to stop a running job on its row; True if the job was running."""
+        async with self.database.transaction() as session:
+            return await JobRepository(session).move(
+                job_id, from_states=(JobState.RUNNING,), to=JobState.RUNNING, cancel_requested_at=self.clock.now()
+            )
 
     # -- finishing -----------------------------------------------------------------
 
@@ -275,19 +362,27 @@ class JobRunner:
         )
 
     async def _retry_or_fail(self, job_id: int, crashed: Failure) -> None:
-        """Its render killed the worker: queue it again while it has attempts left, else fail and refund it."""
+        """Its render killed the worker: queue it again while it has attempts left, else fail and refund it.
+
+        A job the member asked to stop is cancelled and refunded instead: a cancelled job is never tried again.
+        """
         async with self.database.transaction() as session:
             jobs = JobRepository(session)
             job = await jobs.get(job_id)
             if job is None or job.state is not JobState.RUNNING:
                 return
             attempts = job.attempts
-            retried = attempts < self.max_attempts and await jobs.move(
-                job_id, from_states=(JobState.RUNNING,), to=JobState.QUEUED, started_at=None
+            cancel_requested = job.cancel_requested_at is not None
+            retried = (
+                not cancel_requested
+                and attempts < self.max_attempts
+                and await jobs.move(job_id, from_states=(JobState.RUNNING,), to=JobState.QUEUED, **_REQUEUED)
             )
         if retried:
             log.warning("job %s stopped the render worker (%s); queued again (attempt %d)", job_id, crashed, attempts)
             self._wake.set()
+        elif cancel_requested:
+            await self._fail(job_id, CANCELLED)
         else:
             await self._fail(job_id, Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": attempts}))
 
@@ -352,36 +447,62 @@ class JobRunner:
     # -- restart -------------------------------------------------------------------
 
     async def _recover(self) -> None:
-        """Pick up what the last run left: nothing is lost, nothing is posted twice, nothing rendered twice."""
+        """Pick up what the last run left: nothing is lost, nothing is posted twice, nothing rendered twice.
+
+        A running job whose clip got finished is recorded and posted; one the member asked to stop is cancelled and
+        refunded (one the backend still has is asked to stop again); one whose render never began (it waited behind
+        another) gets the attempt its claim counted back, since the crash was not its fault; the others are queued
+        again while they have attempts left.
+        """
         to_deliver: list[int] = []
         to_fail: list[tuple[int, Failure]] = []
+        async with self.database.snapshot() as session:
+            running = await JobRepository(session).in_states((JobState.RUNNING,))
+        finished = {job.id: result for job in running if (result := self.media.finished_render(job.id)) is not None}
+        # What a remote worker still renders (or has finished) stays running, and its events follow.
+        kept = await self.backend.resume([_spec_of(job) for job in running if job.id not in finished])
+        self._outstanding |= kept
+        to_stop = sorted(job.id for job in running if job.id in kept and job.cancel_requested_at is not None)
         async with self.database.transaction() as session:
             jobs = JobRepository(session)
-            unfinished = await jobs.unfinished()
+            unfinished = [job for job in await jobs.unfinished() if job.id not in kept]
             for job in unfinished:
+                requeue: dict[str, Any] = dict(_REQUEUED)
                 if job.state is JobState.RUNNING:
                     # Its worker died with the last process. If the clip got finished (the manifest is
                     # written last), record it as the Done event would have; that attempt succeeded.
-                    result = self.media.finished_render(job.id)
+                    result = finished.get(job.id)
                     if result is not None and await self._record(jobs, job.id, result):
                         log.info("job %s was finished before the last process stopped; posting it", job.id)
                         to_deliver.append(job.id)
                         continue
-                    if job.attempts >= self.max_attempts:
+                    if job.cancel_requested_at is not None:  # asked to stop: the render stopped with the process
+                        to_fail.append((job.id, CANCELLED))
+                        continue
+                    if job.render_started_at is None:  # claimed, never rendered: this attempt does not count
+                        requeue["attempts"] = Job.attempts - 1
+                    elif job.attempts >= self.max_attempts:
                         to_fail.append((job.id, Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": job.attempts})))
                         continue
+                elif job.state is JobState.QUEUED and job.cancel_requested_at is not None:
+                    # Asked to stop while running, then queued again when its hand-over to the backend failed.
+                    to_fail.append((job.id, CANCELLED))
+                    continue
                 elif job.state is JobState.RENDERED and self.media.exists(job.video_key):
                     to_deliver.append(job.id)
                     continue
                 # Running and unfinished, or rendered with its file lost with the disk: render it again.
                 if job.state is not JobState.QUEUED:
-                    await jobs.move(job.id, from_states=(job.state,), to=JobState.QUEUED, started_at=None)
-                if job.preset_id not in self.backend.serves:
+                    await jobs.move(job.id, from_states=(job.state,), to=JobState.QUEUED, **requeue)
+                if job.preset_id not in self.backend.serves and not self.backend.elastic:
                     to_fail.append((job.id, Failure(FailureCode.PRESET_NOT_SERVED, {"preset_id": job.preset_id})))
         for job_id in to_deliver:
             self._spawn(self._deliver(job_id))
         for job_id, failure in to_fail:
             await self._fail(job_id, failure)
+        for job_id in to_stop:  # the request was lost with the last process: the backend hears it again
+            self._cancelling.add(job_id)
+            await self.backend.cancel(job_id)
         if unfinished:
             log.info("resuming %d unfinished job(s) from the last run", len(unfinished))
         self._wake.set()
@@ -392,6 +513,23 @@ class JobRunner:
         task.add_done_callback(_forget_and_report)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+def _spec_of(job: Job, *, attempt: int | None = None) -> RenderSpec:
+    """The job as a backend sees it; `attempt` when the row read predates counting it."""
+    return RenderSpec(
+        job_id=job.id,
+        clip=clip_of(job),
+        max_bytes=job.max_bytes,
+        credit=Credit(
+            requester_name=job.user_name,
+            requester_id=job.user_id,
+            model_id=job.model_id,
+            licence=job.licence,
+            authors=job.authors,
+        ),
+        attempt=job.attempts if attempt is None else attempt,
+    )
 
 
 def _forget_and_report(task: asyncio.Task[Any]) -> None:

@@ -3,11 +3,14 @@
     python -m model presets
     python -m model generate "a fox in the snow" --preset tiny --seed 1 -o fox.mp4
     python -m model selfcheck --preset wan-1.3b --size full --device cuda
+    python -m model worker
 
 `generate` renders with the same pipeline, speed options and encoder the bot's worker uses.
 Options default to the bot's settings, read like the bot reads them (the environment over .env:
 VIDEO_PRESETS_FILE, VIDEO_MODEL, VIDEO_DEVICE, VIDEO_OFFLOAD, VIDEO_VAE_TILING, VIDEO_CACHE,
 VIDEO_COMPILE), so both see the same catalogue and set-up.
+
+`worker` is a GPU worker for the distributed mode (model.distributed.worker).
 
 `selfcheck` builds a preset's real architecture with random weights (no download) and prints, for each
 speed option, its seconds per step and memory peaks as name=value lines (model.selfcheck).
@@ -53,6 +56,10 @@ PROMPT_PROBLEMS: dict[PromptProblem, str] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser(Environment.read()).parse_args(argv)
+    if args.command == "worker":
+        from model.distributed.worker import main as serve_jobs  # arq and Redis: only this command needs them
+
+        return serve_jobs()
     try:
         catalogue = load_catalogue(args.presets_file)
     except PresetsFileError as exc:
@@ -102,13 +109,17 @@ def _parser(env: Environment) -> argparse.ArgumentParser:
         help="TOML or JSON file adding or overriding presets (default: $VIDEO_PRESETS_FILE)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "worker",
+        help="render the bot's jobs from Redis on this machine's GPU (QUEUE_URL and the bot's VIDEO_* settings)",
+    )
     commands.add_parser("presets", parents=[catalogue], help="list the models on offer")
     generate = commands.add_parser("generate", parents=[catalogue], help="render one clip to an MP4 file")
     generate.add_argument("prompt")
     generate.add_argument(
         "--preset",
-        default=env.raw("VIDEO_MODEL") or DEFAULT_PRESET_ID,
-        help=f"a preset id (`presets` lists them; default: $VIDEO_MODEL, else {DEFAULT_PRESET_ID})",
+        default=_default_preset(env),
+        help=f"a preset id (`presets` lists them; default: $VIDEO_MODEL's first, else {DEFAULT_PRESET_ID})",
     )
     generate.add_argument("--seed", type=int, help="default: a random seed, printed with the result")
     generate.add_argument("-o", "--output", type=Path, help="default: <preset>-<seed>.mp4")
@@ -136,8 +147,8 @@ def _add_selfcheck(
     )
     selfcheck.add_argument(
         "--preset",
-        default=env.raw("VIDEO_MODEL") or DEFAULT_PRESET_ID,
-        help=f"a preset id (default: $VIDEO_MODEL, else {DEFAULT_PRESET_ID})",
+        default=_default_preset(env),
+        help=f"a preset id (default: $VIDEO_MODEL's first, else {DEFAULT_PRESET_ID})",
     )
     selfcheck.add_argument(
         "--size",
@@ -159,6 +170,11 @@ def _add_selfcheck(
         default=[],
         help="comma-separated options to run, e.g. offload_none,offload_model (default: all)",
     )
+
+
+def _default_preset(env: Environment) -> str:
+    """The bot's default preset: the first of VIDEO_MODEL's comma-separated list (checked when it is looked up)."""
+    return env.raw("VIDEO_MODEL").split(",")[0].strip() or DEFAULT_PRESET_ID
 
 
 def _add_setting_options(parser: argparse.ArgumentParser, env: Environment) -> None:

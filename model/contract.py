@@ -8,8 +8,11 @@ torch. ClipSpec is the one list of render parameters: the job row stores it colu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import json
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from common.failures import Failure
@@ -62,6 +65,8 @@ class RenderSpec:
     max_bytes: int
     """The encoded file must fit this (the channel's upload limit)."""
     credit: Credit
+    attempt: int = 1
+    """Which hand-over to a render backend this is (the job's attempts so far, this one included)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,14 @@ def result_to_manifest(result: RenderResult) -> dict[str, Any]:
     return asdict(result)
 
 
+def write_manifest(result: RenderResult, path: Path) -> None:
+    """The finished clip's RenderResult next to it, written last and atomically (a temporary file, then a rename):
+    a manifest that exists names an MP4 and poster that are complete, and it is never half written."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(result_to_manifest(result)), encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def result_from_manifest(data: object) -> RenderResult:
     """The RenderResult a manifest holds; ValueError if it does not hold one."""
     if not isinstance(data, Mapping) or not isinstance(data.get("video"), Mapping):
@@ -104,23 +117,23 @@ def result_from_manifest(data: object) -> RenderResult:
     try:
         result = RenderResult(
             video=VideoFile(
-                key=_typed(video["key"], str),
-                bytes=_typed(video["bytes"], int),
-                width=_typed(video["width"], int),
-                height=_typed(video["height"], int),
-                frames=_typed(video["frames"], int),
-                fps=_typed(video["fps"], int),
+                key=typed(video["key"], str),
+                bytes=typed(video["bytes"], int),
+                width=typed(video["width"], int),
+                height=typed(video["height"], int),
+                frames=typed(video["frames"], int),
+                fps=typed(video["fps"], int),
             ),
-            poster_key=_typed(data["poster_key"], str),
-            render_seconds=float(_typed(data["render_seconds"], (int, float))),
-            encode_seconds=float(_typed(data["encode_seconds"], (int, float))),
+            poster_key=typed(data["poster_key"], str),
+            render_seconds=float(typed(data["render_seconds"], (int, float))),
+            encode_seconds=float(typed(data["encode_seconds"], (int, float))),
         )
     except KeyError as missing:
         raise ValueError(f"the manifest has no {missing}") from None
     return result
 
 
-def _typed(value: object, kind: type | tuple[type, ...]) -> Any:
+def typed(value: object, kind: type | tuple[type, ...]) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ValueError(f"{value!r} is not a {kind}")
     return value
@@ -129,6 +142,9 @@ def _typed(value: object, kind: type | tuple[type, ...]) -> Any:
 @dataclass(frozen=True, slots=True)
 class Started:
     job_id: int
+    load_seconds: float | None = None
+    """How long loading the job's preset took before its render (another preset's pipeline was loaded, or none);
+    None when the pipeline was loaded already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +177,34 @@ class RenderBackend(Protocol):
     when the process serving it dies.
     """
 
-    capacity: int
-    """How many jobs may be outstanding at once (rendering plus waiting in the worker)."""
+    @property
+    def capacity(self) -> int:
+        """How many jobs may be outstanding at once (rendering plus waiting in the workers); with remote
+        workers it follows the workers that are alive."""
+        ...
 
-    serves: frozenset[str]
-    """Preset ids this backend can render."""
+    @property
+    def serves(self) -> frozenset[str]:
+        """Preset ids this backend can render now: with remote workers, the union of theirs."""
+        ...
+
+    @property
+    def renders_at_once(self) -> int:
+        """How many clips render at the same time now (one per live GPU worker): what a wait is estimated with."""
+        ...
+
+    @property
+    def elastic(self) -> bool:
+        """The workers live apart from the bot: they come and go (a preset nobody serves now may be served later,
+        so its jobs wait for one), and they render on through a restart of the bot (`resume` finds their jobs)."""
+        ...
 
     async def start(self) -> None: ...
+
+    async def resume(self, specs: Sequence[RenderSpec]) -> frozenset[int]:
+        """The jobs of `specs` (left running by the last bot process) that this backend still has: a remote worker
+        renders them, or has finished them and their events follow. The others were lost with that process."""
+        ...
 
     async def submit(self, spec: RenderSpec) -> None: ...
 

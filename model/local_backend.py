@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from common.failures import Failure, FailureCode
 from model.contract import Done, Failed, RenderEvent, RenderSpec, Started
+from model.event_stream import EventStream
 from model.worker.process import serve
 from model.worker.protocol import Cancel, LoadFailed, Ready, Request, Shutdown, WorkerConfig, WorkerMessage
 
@@ -72,23 +73,6 @@ class _Incarnation:
     reader: threading.Thread = field(init=False)
 
 
-class _EventStream:
-    """Async iterator over the backend's events; ends after close()."""
-
-    def __init__(self, events: asyncio.Queue[RenderEvent | None]) -> None:
-        self._events = events
-
-    def __aiter__(self) -> _EventStream:
-        return self
-
-    async def __anext__(self) -> RenderEvent:
-        event = await self._events.get()
-        if event is None:
-            self._events.put_nowait(None)  # so every other stream ends too
-            raise StopAsyncIteration
-        return event
-
-
 class LocalWorkerBackend:
     """RenderBackend over one local worker process that keeps the model loaded."""
 
@@ -107,6 +91,8 @@ class LocalWorkerBackend:
         self.capacity = capacity
         self.restart_delays = tuple(restart_delays)
         self.serves = frozenset(config.preset_ids)
+        self.elastic = False
+        self.renders_at_once = 1
         self._context = multiprocessing.get_context("spawn")
         self._events: asyncio.Queue[RenderEvent | None] = asyncio.Queue()
         self._held: set[int] = set()
@@ -150,6 +136,10 @@ class LocalWorkerBackend:
             raise
         self._watchdog = asyncio.create_task(self._watch_for_stalls())
 
+    async def resume(self, specs: Sequence[RenderSpec]) -> frozenset[int]:
+        """Nothing: the last bot process's worker died with it."""
+        return frozenset()
+
     async def submit(self, spec: RenderSpec) -> None:
         if self._worker is None or self._closing:
             raise RuntimeError("submit() needs a started backend that is not closing")
@@ -172,7 +162,7 @@ class LocalWorkerBackend:
             self._worker.requests.put(Cancel(job_id))
 
     def events(self) -> AsyncIterator[RenderEvent]:
-        return _EventStream(self._events)
+        return EventStream(self._events)
 
     async def close(self) -> None:
         """Stop the worker (kill it after a grace period), fail what it held, end the events."""

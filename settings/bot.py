@@ -31,7 +31,7 @@ class BotSettings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """What no log line may show."""
-        return (self.discord.token, *self.database.secrets)
+        return (self.discord.token, *self.database.secrets, *self.queue.secrets)
 
 
 def load_bot_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | None = DOTENV) -> BotSettings:

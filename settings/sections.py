@@ -6,9 +6,10 @@ load the video and media sections without the bot's dependencies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from model.catalogue import PresetsFileError, load_catalogue
 from model.presets import DEFAULT_PRESET_ID, Preset
@@ -55,7 +56,9 @@ class MediaSettings:
 
 @dataclass(frozen=True, slots=True)
 class VideoSettings:
-    model: str
+    models: tuple[str, ...]
+    """The preset ids this deployment serves (VIDEO_MODEL, comma-separated), each once: at least one, the default
+    first. One local worker serves them all on one GPU, one pipeline loaded at a time."""
     device: DeviceSetting
     presets_file: Path | None
     presets: Mapping[str, Preset]
@@ -63,9 +66,19 @@ class VideoSettings:
     speed: SpeedOptions
 
     @property
+    def model(self) -> str:
+        """The default preset's id: what /video renders when no preset is chosen (the first of VIDEO_MODEL)."""
+        return self.models[0]
+
+    @property
     def preset(self) -> Preset:
-        """The preset this deployment serves (VIDEO_MODEL)."""
+        """The default preset."""
         return self.presets[self.model]
+
+    @property
+    def served_presets(self) -> tuple[Preset, ...]:
+        """Every preset this deployment serves, the default first."""
+        return tuple(self.presets[preset_id] for preset_id in self.models)
 
     @classmethod
     def load(cls, env: Environment) -> VideoSettings:
@@ -84,12 +97,27 @@ class VideoSettings:
         except ValueError as error:  # a combination that cannot work: the message names both settings
             raise SettingsError(str(error)) from None
         return cls(
-            model=env.optional("VIDEO_MODEL", DEFAULT_PRESET_ID, one_of(tuple(presets))),
+            models=env.optional("VIDEO_MODEL", (DEFAULT_PRESET_ID,), _preset_ids(tuple(presets))),
             device=env.optional("VIDEO_DEVICE", "auto", parse_device),
             presets_file=presets_file,
             presets=presets,
             speed=speed,
         )
+
+
+def _preset_ids(choices: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """A comma-separated list of preset ids from choices, each named once ("wan-1.3b,ltx")."""
+
+    def parse(raw: str) -> tuple[str, ...]:
+        ids = tuple(part.strip() for part in raw.split(","))
+        for index, preset_id in enumerate(ids):
+            if preset_id not in choices:
+                raise ValueError(f"must list preset ids, comma-separated, from {', '.join(choices)}; got {preset_id!r}")
+            if preset_id in ids[:index]:
+                raise ValueError(f"names {preset_id} twice; list each preset once")
+        return ids
+
+    return parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +138,7 @@ class QuotaSettings:
 
 
 MAX_QUEUE_ATTEMPTS = 10
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +146,36 @@ class QueueSettings:
     max_attempts: int
     """How many times a job may be handed to the video model; a job whose render killed the worker (or the
     whole bot) that many times is failed and refunded, never re-queued forever."""
+    url: str | None
+    """QUEUE_URL: the Redis that carries jobs to GPU workers (arq); None renders in a local worker process."""
+    announce_seconds: int
+    """How often a GPU worker tells Redis it lives; one silent for three of these is given up for dead."""
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """A password in QUEUE_URL: kept out of the logs like the token."""
+        password = urlsplit(self.url).password if self.url else None
+        return (unquote(password), password) if password else ()
+
+    def __repr__(self) -> str:  # QUEUE_URL may hold a password
+        shown = None if self.url is None else f"{self.url.partition('://')[0]}://***"
+        return f"QueueSettings(max_attempts={self.max_attempts}, url={shown!r}, announce={self.announce_seconds})"
 
     @classmethod
     def load(cls, env: Environment) -> QueueSettings:
-        return cls(max_attempts=env.optional("QUEUE_MAX_ATTEMPTS", 2, whole_number(1, MAX_QUEUE_ATTEMPTS)))
+        return cls(
+            max_attempts=env.optional("QUEUE_MAX_ATTEMPTS", 2, whole_number(1, MAX_QUEUE_ATTEMPTS)),
+            url=env.optional("QUEUE_URL", None, redis_url),
+            announce_seconds=env.optional("QUEUE_WORKER_ANNOUNCE_SECONDS", 5, whole_number(1, 60)),
+        )
+
+
+def redis_url(raw: str) -> str:
+    """A Redis URL; the error never repeats it, since it may carry a password."""
+    scheme, _, rest = raw.partition("://")
+    if scheme not in REDIS_SCHEMES or not rest:
+        raise ValueError(f"must be a Redis URL such as redis://localhost:6379/0 ({', '.join(REDIS_SCHEMES)})")
+    return raw
 
 
 @dataclass(frozen=True, slots=True)

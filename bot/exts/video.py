@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.members import role_ids
 from bot.mentions import NOBODY
-from bot.messages import ENGLISH, text
+from bot.messages import ENGLISH, plural, text
 from bot.refusals import refusal_text
 from jobs.clip_options import MAX_SEED
 from jobs.errors import RequestRefused
@@ -87,9 +87,16 @@ class Video(commands.Cog):
 
     @video.autocomplete("preset")
     async def preset_choices(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-        """Only what this bot serves: a catalogue entry it has no worker for is no choice at all."""
-        served = self.bot.admission.served_presets
-        return [app_commands.Choice(name=preset, value=preset) for preset in served if typed.lower() in preset][:25]
+        """Only what this bot serves, each with its default clip's cost: a catalogue entry it has no worker for is
+        no choice at all."""
+        locale = str(interaction.locale)
+        return [
+            app_commands.Choice(
+                name=text("option.preset_choice", locale, preset=preset, cost=cost, cost_s=plural(cost)), value=preset
+            )
+            for preset, cost in self.bot.admission.served_costs().items()
+            if typed.lower() in preset
+        ][:25]
 
 
 def missing_post_permissions(interaction: discord.Interaction) -> list[str]:

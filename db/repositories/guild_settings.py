@@ -1,10 +1,11 @@
-"""A server's quota settings: one row per server, created on its first change."""
+"""A server's settings (its quota, its moderator role, whether its queue is paused): one row per server, created on
+its first change. Pausing and resuming are conditional UPDATEs, so each happens once whatever races."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import GuildSettings
@@ -29,3 +30,20 @@ class GuildSettingsRepository:
             self.session.add(settings)
             await self.session.flush()
         return settings
+
+    async def paused_of(self, guild_ids: Collection[int]) -> frozenset[int]:
+        """Which of these servers have their queue paused."""
+        query = select(GuildSettings.guild_id).where(
+            GuildSettings.guild_id.in_(tuple(guild_ids)), GuildSettings.queue_paused.is_(True)
+        )
+        return frozenset((await self.session.scalars(query)).all())
+
+    async def set_paused(self, guild_id: int, *, paused: bool) -> bool:
+        """Pause or resume the server's queue; True if this call changed it (False: it already was)."""
+        await self.get_or_create(guild_id)
+        result = await self.session.execute(
+            update(GuildSettings)
+            .where(GuildSettings.guild_id == guild_id, GuildSettings.queue_paused.is_(not paused))
+            .values(queue_paused=paused)
+        )
+        return bool(getattr(result, "rowcount", 0))

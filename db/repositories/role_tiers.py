@@ -1,4 +1,6 @@
-"""Role tiers: the allowance each role gives its members."""
+"""What a role gives its members: a tier (their allowance) and a priority (their weight in the fair order).
+
+A role without a priority row weighs DEFAULT_WEIGHT: setting that weight removes the row."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import RoleTier
+from db.models import RolePriority, RoleTier
+
+DEFAULT_WEIGHT = 1
 
 
 class RoleTierRepository:
@@ -37,3 +41,32 @@ class RoleTierRepository:
         if tier is not None:
             await self.session.delete(tier)
             await self.session.flush()
+
+
+class RolePriorityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def weight(self, guild_id: int, role_id: int) -> int:
+        priority = await self.session.get(RolePriority, (guild_id, role_id))
+        return DEFAULT_WEIGHT if priority is None else priority.weight
+
+    async def of_roles(self, guild_ids: Collection[int], role_ids: Collection[int]) -> dict[tuple[int, int], int]:
+        """The weights of any of these roles in any of these servers that have one, by (guild_id, role_id)."""
+        if not role_ids:
+            return {}
+        query = select(RolePriority).where(
+            RolePriority.guild_id.in_(tuple(guild_ids)), RolePriority.role_id.in_(tuple(role_ids))
+        )
+        return {(row.guild_id, row.role_id): row.weight for row in (await self.session.scalars(query)).all()}
+
+    async def put(self, guild_id: int, role_id: int, weight: int) -> None:
+        priority = await self.session.get(RolePriority, (guild_id, role_id))
+        if weight == DEFAULT_WEIGHT:
+            if priority is not None:
+                await self.session.delete(priority)
+        elif priority is None:
+            self.session.add(RolePriority(guild_id=guild_id, role_id=role_id, weight=weight))
+        else:
+            priority.weight = weight
+        await self.session.flush()

@@ -1,7 +1,8 @@
 """The local render worker process: the one process that holds the GPU.
 
-It loads its runtime once and then renders job after job for as long as it lives:
-- the main thread denoises, one job at a time, and never waits for anything else;
+It loads its runtime once and then renders job after job for as long as it lives, swapping the one loaded
+pipeline when a job is for another of its presets (the runtime does, and its Started says how long it took):
+- the main thread loads and denoises, one job at a time, and never waits for anything else;
 - a control thread reads requests (jobs, cancels, shutdown), so a cancel lands mid-render;
 - an encoder thread turns finished frames into the MP4 and poster, so the next job's
   denoising starts while the previous clip is still being encoded.
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from common.failures import Failure, FailureCode
 from model.catalogue import PresetsFileError
-from model.contract import Failed, Progress, RenderSpec, Started
+from model.contract import Failed, Progress, RenderSpec
 from model.worker.protocol import Cancel, LoadFailed, Ready, Request, Shutdown, WorkerConfig, WorkerMessage
 from model.worker.runtime import Rendered, RenderRuntime, short_reason
 
@@ -40,7 +41,8 @@ EXIT_AFTER_GPU_ERROR = 4
 
 
 def serve(config: WorkerConfig, requests: Queue[Request], events: Queue[WorkerMessage]) -> None:
-    """Process entry point: load, warm up, report Ready (or LoadFailed and exit 1), then serve.
+    """Process entry point: check every preset, load and warm up the default, report Ready (or LoadFailed and
+    exit 1), then serve.
 
     After a GPU error (not an out-of-memory) the CUDA context is poisoned: the worker exits with
     EXIT_AFTER_GPU_ERROR, so the backend starts a fresh one instead of failing every later job.
@@ -59,7 +61,7 @@ def serve(config: WorkerConfig, requests: Queue[Request], events: Queue[WorkerMe
         events.put(start_failure(exc))
         sys.exit(1)
     events.put(Ready())
-    log.info("ready to render %s", ", ".join(runtime.preset_ids))
+    log.info("ready to render %s (%s loaded)", ", ".join(runtime.preset_ids), runtime.loaded_preset_id)
     if not _Worker(runtime, events.put).run(requests):
         log.error("exiting after a GPU error, so that a fresh worker takes over")
         sys.exit(EXIT_AFTER_GPU_ERROR)
@@ -222,9 +224,9 @@ class _Worker:
         self._jobs.close()
 
     def _render(self, spec: RenderSpec) -> None:
-        self._emit(Started(spec.job_id))
         outcome = self._runtime.render(
             spec,
+            on_started=self._emit,
             on_step=lambda step, total, elapsed: self._emit(Progress(spec.job_id, step, total, elapsed)),
             should_stop=self._jobs.should_stop,
         )

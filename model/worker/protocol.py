@@ -17,8 +17,9 @@ DEFAULT_STALL_TIMEOUT_SECONDS = 600.0
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
     presets: tuple[Preset, ...]
-    """What the worker serves, as the parent loaded them (built-ins plus the presets file): a presets
-    file edited later cannot make a restarted worker disagree with the bot, or fail to start."""
+    """What the worker serves, the default (loaded and warmed up at start) first, as the parent loaded them
+    (built-ins plus the presets file): a presets file edited later cannot make a restarted worker disagree
+    with the bot, or fail to start. One GPU serves them all, one pipeline loaded at a time."""
     data_dir: str
     """Absolute DATA_DIR: the worker writes media/<job_id>.mp4 and .jpg under it."""
     device: DeviceSetting = "auto"
@@ -33,6 +34,8 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         if not self.presets:
             raise ValueError("a worker must serve at least one preset")
+        if len(set(self.preset_ids)) < len(self.presets):
+            raise ValueError(f"a worker serves each preset once, not {list(self.preset_ids)}")
         if not (self.stall_timeout > 0 and math.isfinite(self.stall_timeout)):
             raise ValueError(f"stall_timeout must be a positive number, not {self.stall_timeout}")
         if ":" not in self.pipeline_loader:

@@ -1,5 +1,10 @@
-"""The render runtime: loaded, warmed-up pipelines that turn a RenderSpec into frames and the
-frames into a credited MP4 and poster under DATA_DIR.
+"""The render runtime: one loaded pipeline at a time that turns a RenderSpec into frames, and the frames
+into a credited MP4 and poster under DATA_DIR.
+
+It serves several presets on one GPU by holding at most one pipeline: the default (first) preset's, loaded
+and warmed up at start, then whichever preset the last job needed; a job for another preset releases the
+loaded pipeline before loading its own. Every preset is checked at start, so one that cannot be served stops
+the start instead of failing jobs later.
 
 It owns no process, thread or queue, so the local worker process and a remote (arq) worker drive
 the same code. Every outcome is a contract event: a failure is a code with details, never a
@@ -9,12 +14,12 @@ sentence, and never an exception escaping to the host.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import importlib
-import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,9 +32,10 @@ from model.contract import (
     Failed,
     RenderResult,
     RenderSpec,
+    Started,
     VideoFile,
     manifest_key,
-    result_to_manifest,
+    write_manifest,
 )
 from model.presets import Preset
 from model.speed import DeviceSetting, SpeedOptions
@@ -61,66 +67,132 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
-class _Served:
+class _Placement:
+    """Where a preset computes and in what precision: chosen once, at start."""
+
+    preset: Preset
+    device: torch.device
+    dtype: torch.dtype
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
     preset: Preset
     pipe: DiffusionPipeline
 
 
 class RenderRuntime:
-    def __init__(self, served: Mapping[str, _Served], data_dir: Path) -> None:
-        self._served = served
+    def __init__(
+        self,
+        placements: Mapping[str, _Placement],
+        loaded: _Loaded,
+        *,
+        load: PipelineLoader,
+        speed: SpeedOptions,
+        data_dir: Path,
+    ) -> None:
+        self._placements = placements
+        self._loaded: _Loaded | None = loaded
+        self._load = load
+        self._speed = speed
         self._data_dir = data_dir
 
     @property
     def preset_ids(self) -> tuple[str, ...]:
-        return tuple(self._served)
+        """What it serves, the default first."""
+        return tuple(self._placements)
+
+    @property
+    def loaded_preset_id(self) -> str | None:
+        """The preset whose pipeline it holds (the only one); None after a load failed, until a job loads its own."""
+        return None if self._loaded is None else self._loaded.preset.id
 
     @classmethod
     def load(
         cls,
-        presets: Iterable[Preset],
+        presets: Sequence[Preset],
         *,
         data_dir: Path,
         device: DeviceSetting,
         speed: SpeedOptions,
         loader: str = "model.pipeline:load_pipeline",
     ) -> RenderRuntime:
-        """Load each preset's pipeline and warm it up. Raises what loading raises (see start_failure)."""
+        """Check every preset can be served here, then load the first (the default) and warm it up.
+
+        Each preset's device and precision are chosen before any weights load, so a device that cannot serve
+        one is refused at once. Each other preset is then loaded once and released: what pipeline.py refuses
+        only with the components at hand (PresetLoadError), weights missing with downloads off, a first
+        download, a model that does not fit, all happen at start rather than in a member's job. Raises what
+        loading raises (see start_failure).
+        """
         import torch
 
         from model.pipeline import pick_device_for, pick_dtype, render
 
         (data_dir / MEDIA_FOLDER).mkdir(parents=True, exist_ok=True)  # before a download that may take minutes
         load = _import_loader(loader)
-        served: dict[str, _Served] = {}
+        placements: dict[str, _Placement] = {}
         for preset in presets:
             where = pick_device_for(preset, device)
-            if where.type == "cpu":
-                torch.set_num_threads(threads_for_cpu_rendering())
-                log.info("rendering on the CPU with %d threads", torch.get_num_threads())
-            log.info("loading preset %s on %s (%s)", preset.id, where, speed)
-            pipe = load(preset, where, pick_dtype(preset, where), speed)
-            # A short render of the preset's default clip (the shape most jobs have), so the first
-            # member's job does not pay for lazy CUDA/kernel setup, nor, with VIDEO_COMPILE, for
-            # compiling: compiled blocks are specialised to the shapes they first see.
+            placements[preset.id] = _Placement(preset, where, pick_dtype(preset, where))
+        if any(placement.device.type == "cpu" for placement in placements.values()):
+            torch.set_num_threads(threads_for_cpu_rendering())
+            log.info("rendering on the CPU with %d threads", torch.get_num_threads())
+        default, *others = placements.values()
+        for placement in others:
             started = time.monotonic()
-            render(pipe, preset, warm_up_clip(preset), on_step=lambda *_: None, should_stop=lambda: False)
-            log.info("warmed up %s in %.1f s", preset.id, time.monotonic() - started)
-            served[preset.id] = _Served(preset, pipe)
-        return cls(served, data_dir)
+            _load(load, placement, speed)  # and dropped at once
+            _free_memory(placement.device, speed)
+            log.info(
+                "checked preset %s: it loads (in %.1f s); released until a job needs it",
+                placement.preset.id,
+                time.monotonic() - started,
+            )
+        loaded = _load(load, default, speed)
+        # A short render of the preset's default clip (the shape most jobs have), so the first
+        # member's job does not pay for lazy CUDA/kernel setup, nor, with VIDEO_COMPILE, for
+        # compiling: compiled blocks are specialised to the shapes they first see.
+        started = time.monotonic()
+        clip = warm_up_clip(loaded.preset)
+        render(loaded.pipe, loaded.preset, clip, on_step=lambda *_: None, should_stop=lambda: False)
+        log.info("warmed up %s in %.1f s", loaded.preset.id, time.monotonic() - started)
+        return cls(placements, loaded, load=load, speed=speed, data_dir=data_dir)
 
-    def render(self, spec: RenderSpec, *, on_step: OnStep, should_stop: Callable[[], bool]) -> Rendered | Failed:
-        """Denoise and decode spec; a cancel (should_stop) ends in Failed(CANCELLED)."""
+    def render(
+        self,
+        spec: RenderSpec,
+        *,
+        on_started: Callable[[Started], None],
+        on_step: OnStep,
+        should_stop: Callable[[], bool],
+    ) -> Rendered | Failed:
+        """Load spec's preset in place of the loaded one if it is another, say so (on_started: Started with the
+        load's seconds, None when nothing loaded), then denoise and decode spec.
+
+        A cancel (should_stop) ends in Failed(CANCELLED); a failed load in Failed(MODEL_LOAD_FAILED), leaving
+        no pipeline loaded, so the next job loads its own.
+        """
         import torch
 
-        from model.pipeline import RenderInterrupted, execution_device, render
+        from model.pipeline import RenderInterrupted, render
 
-        served = self._served.get(spec.clip.preset_id)
-        if served is None:
+        placement = self._placements.get(spec.clip.preset_id)
+        if placement is None:
             return Failed(spec.job_id, Failure(FailureCode.PRESET_NOT_SERVED, {"preset_id": spec.clip.preset_id}))
+        load_seconds = None
+        if self.loaded_preset_id != placement.preset.id:
+            swapped = self._swap_to(placement, spec.job_id)
+            if isinstance(swapped, Failed):
+                return swapped
+            load_seconds = swapped
+        on_started(Started(spec.job_id, load_seconds))
+        if should_stop():  # asked while it loaded
+            return Failed(spec.job_id, Failure(FailureCode.CANCELLED))
+        assert self._loaded is not None
+        loaded = self._loaded
         started = time.monotonic()
         try:
-            frames = render(served.pipe, served.preset, spec.clip, on_step=on_step, should_stop=should_stop)
+            frames = render(loaded.pipe, loaded.preset, spec.clip, on_step=on_step, should_stop=should_stop)
         except RenderInterrupted:
             failure = Failure(FailureCode.CANCELLED)
         except torch.OutOfMemoryError:
@@ -136,9 +208,37 @@ class RenderRuntime:
         else:
             return Rendered(spec, frames, time.monotonic() - started)
         # Only now, outside the except block: its traceback pinned the failed render's tensors.
-        if execution_device(served.pipe).type == "cuda" and failure.code is not FailureCode.GPU_ERROR:
+        if placement.device.type == "cuda" and failure.code is not FailureCode.GPU_ERROR:
             torch.cuda.empty_cache()
         return Failed(spec.job_id, failure)
+
+    def _swap_to(self, placement: _Placement, job_id: int) -> float | Failed:
+        """Release the loaded pipeline, then load placement's: the seconds both took, or why the load failed."""
+        import torch
+
+        started = time.monotonic()
+        was = self.loaded_preset_id
+        if self._loaded is not None:
+            released = self._placements[self._loaded.preset.id]
+            self._loaded = None  # the only reference: the host holds none between jobs
+            _free_memory(released.device, self._speed)
+        preset_id = placement.preset.id
+        try:
+            self._loaded = _load(self._load, placement, self._speed)
+        except torch.AcceleratorError as exc:
+            log.exception("loading preset %s for job %s hit a GPU error", preset_id, job_id)
+            failure = Failure(FailureCode.GPU_ERROR, {"error": short_reason(exc)})
+        except Exception as exc:  # out of memory, a file gone from the cache, a refusal: this job fails, not the next
+            log.exception("could not load preset %s for job %s", preset_id, job_id)
+            failure = Failure(FailureCode.MODEL_LOAD_FAILED, {"preset_id": preset_id, "error": short_reason(exc)})
+        else:
+            seconds = time.monotonic() - started
+            log.info("loaded preset %s in place of %s in %.1f s", preset_id, was or "none", seconds)
+            return seconds
+        # Only now, outside the except block: its traceback pinned what the failed load had built.
+        if failure.code is not FailureCode.GPU_ERROR:
+            _free_memory(placement.device, self._speed)
+        return Failed(job_id, failure)
 
     def encode(self, rendered: Rendered) -> Done | Failed:
         """The MP4 within spec.max_bytes and its poster, written under DATA_DIR/media."""
@@ -169,14 +269,6 @@ class RenderRuntime:
             log.exception("encoding job %s failed", spec.job_id)
             return Failed(spec.job_id, Failure(FailureCode.ENCODE_ERROR, {"error": short_reason(exc)}))
         return Done(spec.job_id, result)
-
-
-def write_manifest(result: RenderResult, path: Path) -> None:
-    """The finished clip's RenderResult next to it, written last and atomically (a temporary file, then a rename):
-    a manifest that exists names an MP4 and poster that are complete, and it is never half written."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(result_to_manifest(result)), encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def warm_up_clip(preset: Preset) -> ClipSpec:
@@ -226,6 +318,26 @@ def threads_for_cpu_rendering() -> int:
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, (cores or 1) - 1)
+
+
+def _load(load: PipelineLoader, placement: _Placement, speed: SpeedOptions) -> _Loaded:
+    log.info("loading preset %s on %s (%s)", placement.preset.id, placement.device, speed)
+    return _Loaded(placement.preset, load(placement.preset, placement.device, placement.dtype, speed))
+
+
+def _free_memory(device: torch.device, speed: SpeedOptions) -> None:
+    """Give back the memory of a pipeline nothing refers to any more, for the next preset's load.
+
+    With VIDEO_COMPILE, torch.compile's caches go too: they are keyed to the released modules, and each new
+    pipeline's blocks would add entries until torch stops compiling them.
+    """
+    import torch
+
+    if speed.compile:
+        torch.compiler.reset()
+    gc.collect()  # diffusers' hooks and the pipeline's own methods make reference cycles
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def _import_loader(path: str) -> PipelineLoader:

@@ -78,6 +78,11 @@ class BotProcess:
             await self._reader
         return code
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "start() it first"
+        return self._process.pid
+
     async def stop(self) -> int:
         """SIGTERM (a clean shutdown, as `docker stop` does), then SIGKILL if it hangs."""
         if self._process is None or self._process.returncode is not None:
@@ -88,3 +93,30 @@ class BotProcess:
         except TimeoutError:
             self._process.kill()
             return await self.wait()
+
+
+def descendants(pid: int) -> set[int]:
+    """The live processes below `pid` (the render worker, multiprocessing's helpers), read from /proc; Linux only."""
+    children: dict[int, set[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()  # after the command name, which may hold spaces
+        except OSError:  # it ended meanwhile
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), set()).add(int(stat.parent.name))
+    found: set[int] = set()
+    parents = [pid]
+    while parents:
+        below = children.get(parents.pop(), set()) - found
+        found |= below
+        parents.extend(below)
+    return found
+
+
+def is_alive(pid: int) -> bool:
+    """Whether the process exists and has not ended (a zombie its new parent has yet to reap has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False

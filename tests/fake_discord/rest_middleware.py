@@ -2,7 +2,8 @@
 
 The body is read (multipart included), an injected fault answers instead of the handler if one matches,
 the bot token is required except on routes authenticated by the token in their path, errors become
-Discord's error bodies, rate-limit headers are added, and the request is recorded with its answer.
+Discord's error bodies, rate-limit headers are added, a held answer waits for its release, and the request is
+recorded with its answer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from http import HTTPStatus
 
 from aiohttp import hdrs, web
 
+from tests.fake_discord.holds import hold_if_asked
 from tests.fake_discord.models import RecordedRequest
 from tests.fake_discord.rest import API_PREFIX, BODY, DiscordError, Handler, fault_response, read_body, response_json
 from tests.fake_discord.state import FakeState
@@ -46,6 +48,7 @@ class RestMiddleware:
             response.headers.update(self._rate_limit_headers(request))
         response.headers["Via"] = "1.1 google"  # discord.py retries a 429 only if it came through Discord's proxy
         record.status, record.response = response.status, response_json(response)
+        await hold_if_asked(self._state.holds, record)
         await self._state.record(record)
         return response
 

@@ -2,7 +2,8 @@
 
 Point discord.py at it with `fixtures.discord_py_pointed_at(fake)`. Every REST request is recorded
 (its body checked against Discord's OpenAPI spec); interactions follow Discord's rules (3 s to
-acknowledge, once only, tokens that expire after 15 minutes); faults can be injected per route.
+acknowledge, once only, tokens that expire after 15 minutes); faults can be injected per route, and
+answers held until the test releases them.
 
 This module is the façade tests use: it starts and stops the server, assembles its routes and
 middleware, and offers the test API. The work is done around one shared FakeState (state.py) by
@@ -21,6 +22,7 @@ from aiohttp import web
 from tests.fake_discord import schema
 from tests.fake_discord.gateway import GUILD_MEMBERS_INTENT
 from tests.fake_discord.gateway_sessions import GatewaySessions
+from tests.fake_discord.holds import HeldAnswers
 from tests.fake_discord.message_events import MessageEvents
 from tests.fake_discord.models import (
     DEFAULT_UPLOAD_LIMIT,
@@ -135,6 +137,8 @@ class FakeDiscord:
         self._state.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
+        for held in self._state.holds:
+            held.release()  # a held handler would keep the server's clean-up waiting
         await self._gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -209,6 +213,23 @@ class FakeDiscord:
         fault = InjectedFault(method.upper(), path_regex, status, times, retry_after, body)
         self._state.faults.append(fault)
         return fault
+
+    def hold_answers(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        times: int = 1,
+        predicate: Callable[[RecordedRequest], bool] | None = None,
+    ) -> HeldAnswers:
+        """Handle the next `times` requests with this method whose path contains `path_regex` (and that
+        `predicate` accepts, given the request as handled) but hold their answers until `release()`: the fake's
+        state shows their effect while the bot still waits, as when Discord acted and the connection stalled.
+        `await held.wait_held()` returns the first one held. E.g. a clip post, created but unanswered:
+        `fake.hold_answers("POST", r"/channels/[0-9]+/messages$", predicate=lambda request: bool(request.files))`."""
+        held = HeldAnswers(method, path_regex, times=times, predicate=predicate)
+        self._state.holds.append(held)
+        return held
 
     # --------------------------------------------------------- what the bot did
 

@@ -2,8 +2,9 @@
 
 One FakeState per FakeDiscord holds what the gateway sessions, the REST route modules and the test-facing
 façade all read and change: the bot's identity and Discord's adjustable limits, the guilds, the synced
-commands, the messages, the interactions in flight, the injected faults and the log of recorded requests
-(with the condition that wakes those waiting for one). It knows nothing of HTTP routes or websockets.
+commands, the messages, the interactions in flight, the injected faults, the held answers and the log of
+recorded requests (with the condition that wakes those waiting for one). It knows nothing of HTTP routes or
+websockets.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from tests.fake_discord.holds import HeldAnswers
 from tests.fake_discord.messages import MessageStore
 from tests.fake_discord.models import (
     MEMBER_PERMISSIONS,
@@ -65,6 +67,7 @@ class FakeState:
         self.interactions: dict[int, InteractionState] = {}
         self.interactions_by_token: dict[str, InteractionState] = {}
         self.faults: list[InjectedFault] = []
+        self.holds: list[HeldAnswers] = []
         self.request_recorded = asyncio.Condition()
         self.ready = asyncio.Event()  # a bot identified and got READY and its GUILD_CREATEs
         self.commands_synced = asyncio.Event()

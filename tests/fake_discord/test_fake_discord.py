@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 
@@ -277,6 +278,26 @@ async def test_injected_faults_reach_discord_py(fake_discord: FakeDiscord) -> No
     assert forbidden.value.code == 50013
     assert rate_limit.exhausted
     assert [request.status for request in fake_discord.requests if request.path == messages] == [429, 200, 403]
+
+
+async def test_a_held_answer_waits_for_its_release_with_its_effect_already_made(fake_discord: FakeDiscord) -> None:
+    messages = rf"/channels/{CHANNEL_ID}/messages$"
+    held = fake_discord.hold_answers("POST", messages, predicate=lambda request: bool(request.files))
+    async with connected_client(fake_discord, plain_client()) as client:
+        channel = client.get_channel(CHANNEL_ID)
+        assert isinstance(channel, discord.TextChannel)
+        await channel.send("no file: not held")
+        sending = asyncio.create_task(channel.send("a clip", file=discord.File(io.BytesIO(CLIP), filename="clip.mp4")))
+        request = await held.wait_held()
+        contents = [message["content"] for message in fake_discord.messages_in(CHANNEL_ID)]
+        assert contents == ["no file: not held", "a clip"]
+        await asyncio.sleep(0.1)
+        assert not sending.done()  # the message exists, but discord.py still waits for the answer
+        held.release()
+        sent = await sending
+        await channel.send("once released, no more held", file=discord.File(io.BytesIO(CLIP), filename="clip.mp4"))
+    assert str(sent.id) == request.response["id"]
+    assert held.held == [request]
 
 
 async def call(session: aiohttp.ClientSession, method: str, path: str, body: object) -> tuple[int, object]:

@@ -40,6 +40,7 @@ class ManualClock:
 
 @dataclass
 class RecordingObserver:
+    started: list[tuple[int, float | None]] = field(default_factory=list)
     progress: list[Progress] = field(default_factory=list)
     delivered: list[JobView] = field(default_factory=list)
     failed: list[tuple[JobView, int]] = field(default_factory=list)
@@ -47,6 +48,9 @@ class RecordingObserver:
     refuse_delivery: FailureCode | None = None
     passing_delivery_errors: int = 0  # how many posts fail with a connection error before one succeeds
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def on_started(self, job_id: int, load_seconds: float | None) -> None:
+        self.started.append((job_id, load_seconds))
 
     async def on_progress(self, job_id: int, progress: Progress) -> None:
         self.progress.append(progress)
@@ -174,7 +178,7 @@ def make_service(
         quota=QuotaPolicy(database=database, defaults=defaults, clock=clock),
         clock=clock,
         presets=presets,
-        served=backend.serves,
+        served=lambda: backend.serves,
         default_preset_id="tiny",
         on_queued=runner.wake,
     )

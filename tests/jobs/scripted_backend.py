@@ -6,7 +6,7 @@ The real worker process is exercised in tests/model and end to end in tests/bot.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from model.contract import RenderEvent, RenderSpec
 
@@ -15,6 +15,10 @@ class ScriptedBackend:
     def __init__(self, serves: frozenset[str] = frozenset({"tiny"}), capacity: int = 2) -> None:
         self.serves = serves
         self.capacity = capacity
+        self.elastic = False
+        self.renders_at_once = 1
+        self.resumable: frozenset[int] = frozenset()
+        """What resume() says it still has."""
         self.submitted: list[RenderSpec] = []
         self.cancelled: list[int] = []
         self._events: asyncio.Queue[RenderEvent] = asyncio.Queue()
@@ -22,6 +26,9 @@ class ScriptedBackend:
 
     async def start(self) -> None:
         pass
+
+    async def resume(self, specs: Sequence[RenderSpec]) -> frozenset[int]:
+        return self.resumable & {spec.job_id for spec in specs}
 
     async def submit(self, spec: RenderSpec) -> None:
         self.submitted.append(spec)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,9 +18,25 @@ from db.database import Database
 from db.models import Job, LedgerEntry
 from db.repositories.jobs import JobRepository
 from jobs.views import load_view
-from model.contract import Failed, RenderResult, VideoFile, manifest_key, result_from_manifest, result_to_manifest
-from model.worker.runtime import write_manifest
-from tests.jobs.conftest import ManualClock, RecordingObserver, credits_left, make_service, settle, video_request
+from model.contract import (
+    Failed,
+    RenderResult,
+    Started,
+    VideoFile,
+    manifest_key,
+    result_from_manifest,
+    result_to_manifest,
+    write_manifest,
+)
+from tests.jobs.conftest import (
+    Jobs,
+    ManualClock,
+    RecordingObserver,
+    credits_left,
+    make_service,
+    settle,
+    video_request,
+)
 from tests.jobs.scripted_backend import ScriptedBackend
 
 CRASHED = Failure(FailureCode.WORKER_CRASHED, {"exit_code": -9})
@@ -28,8 +47,11 @@ async def attempts_of(database: Database, job_id: int) -> int:
         return int(await session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0)
 
 
-async def left_running(database: Database, clock: ManualClock, tmp_path: Path, attempts: int) -> int:
-    """A job the last process had handed to its worker `attempts` times when it died (killed: no close())."""
+async def left_running(
+    database: Database, clock: ManualClock, tmp_path: Path, attempts: int, *, cancel_requested: bool = False
+) -> int:
+    """A job the last process had handed to its worker `attempts` times when it died (killed: no close()), its
+    render under way (Started); with `cancel_requested`, the member had asked to stop it."""
     before = make_service(database, ScriptedBackend(), clock, data_dir=tmp_path)  # never started
     ticket = await before.submit(before.validate(video_request()))
     async with database.transaction() as session:
@@ -39,8 +61,27 @@ async def left_running(database: Database, clock: ManualClock, tmp_path: Path, a
             to=JobState.RUNNING,
             started_at=clock.now(),
             attempts=attempts,
+            render_started_at=clock.now(),
+            cancel_requested_at=clock.now() if cancel_requested else None,
         )
     return ticket.job.id
+
+
+async def killed(service: Jobs) -> None:
+    """Stop a started service as SIGKILL would: its loops end, and nothing more is written to the database."""
+    service.runner.stand_down()
+    await service.close()
+
+
+async def render_started_of(database: Database, job_id: int) -> datetime | None:
+    async with database.transaction() as session:
+        return await session.scalar(select(Job.render_started_at).where(Job.id == job_id))
+
+
+async def until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
 
 
 def finished_clip(data_dir: Path, job_id: int) -> RenderResult:
@@ -64,6 +105,8 @@ async def test_each_hand_over_counts_an_attempt(
         ticket = await service.submit(service.validate(video_request()))
         await backend.wait_submitted(1)
         assert await attempts_of(database, ticket.job.id) == 1
+        backend.emit(Started(ticket.job.id))
+        await until(lambda: observer.started)
     finally:
         await service.close()
     # A clean shutdown is not the render's fault: the attempt is given back, the job waits as 'running'.
@@ -247,6 +290,8 @@ async def test_closing_twice_gives_an_attempt_back_once(
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
     assert await attempts_of(database, ticket.job.id) == 1
+    backend.emit(Started(ticket.job.id))
+    await until(lambda: observer.started)
     await service.close()
     await service.close()
     assert await attempts_of(database, ticket.job.id) == 0
@@ -268,3 +313,88 @@ async def test_a_runner_that_stood_down_leaves_the_database_to_the_new_holder(
     assert job is not None and job.state is JobState.RUNNING
     assert await attempts_of(database, ticket.job.id) == 1
     assert await credits_left(service) == 5 - ticket.job.cost
+
+
+async def test_only_a_job_whose_render_began_is_charged_an_attempt_for_a_crash_of_the_bot(
+    database: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    """With capacity 2 the job waiting behind the rendering one is 'running' too; the bot dying is not its fault."""
+    backend = ScriptedBackend(capacity=2)
+    before = make_service(database, backend, clock, data_dir=tmp_path)
+    before.runner.max_attempts = 1
+    observer = RecordingObserver()
+    await before.start(observer)
+    rendering = await before.submit(before.validate(video_request()))
+    waiting = await before.submit(before.validate(video_request(user_id=2)))
+    await backend.wait_submitted(2)
+    backend.emit(Started(rendering.job.id))
+    await until(lambda: observer.started)
+    assert await render_started_of(database, rendering.job.id) == clock.now()
+    assert await render_started_of(database, waiting.job.id) is None
+    await killed(before)
+    assert [await attempts_of(database, ticket.job.id) for ticket in (rendering, waiting)] == [1, 1]
+
+    backend, observer = ScriptedBackend(capacity=2), RecordingObserver()
+    after = make_service(database, backend, clock, data_dir=tmp_path)
+    after.runner.max_attempts = 1
+    await after.start(observer)
+    try:
+        await observer.wait(lambda: observer.failed)
+        [spec] = await backend.wait_submitted(1)
+        await settle(after, backend)
+    finally:
+        await killed(after)
+
+    [(failed, refunded)] = observer.failed  # the render that was under way had its one attempt
+    assert failed.id == rendering.job.id and refunded == rendering.job.cost
+    assert failed.failure == Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": 1})
+    assert spec.job_id == waiting.job.id and spec.attempt == 1  # the waiting one got its attempt back, and went again
+    assert await attempts_of(database, waiting.job.id) == 1
+    assert await credits_left(after, 2) == 5 - waiting.job.cost
+
+
+async def test_a_retried_job_forgets_its_render_start(database: Database, clock: ManualClock, tmp_path: Path) -> None:
+    """Queued again after a crash, a job waits for its next render: its last one's start must not count it twice."""
+    backend, observer = ScriptedBackend(), RecordingObserver()
+    before = make_service(database, backend, clock, data_dir=tmp_path)
+    await before.start(observer)
+    ticket = await before.submit(before.validate(video_request()))
+    await backend.wait_submitted(1)
+    backend.emit(Started(ticket.job.id))
+    backend.emit(Failed(ticket.job.id, CRASHED))
+    await backend.wait_submitted(2)  # attempt 2, not started when the bot dies
+    await settle(before, backend)
+    assert await render_started_of(database, ticket.job.id) is None
+    await killed(before)
+    assert await attempts_of(database, ticket.job.id) == 2
+
+    backend, observer = ScriptedBackend(), RecordingObserver()
+    after = make_service(database, backend, clock, data_dir=tmp_path)
+    await after.start(observer)
+    try:
+        [spec] = await backend.wait_submitted(1)
+    finally:
+        await killed(after)
+    assert observer.failed == []
+    assert spec.job_id == ticket.job.id and spec.attempt == 2  # one crash counted, the bot's death not
+
+
+async def test_a_clean_stop_and_a_restart_give_a_waiting_job_its_attempt_back_once(
+    database: Database, clock: ManualClock, observer: RecordingObserver, tmp_path: Path
+) -> None:
+    backend = ScriptedBackend()
+    before = make_service(database, backend, clock, data_dir=tmp_path)
+    await before.start(observer)
+    ticket = await before.submit(before.validate(video_request()))
+    await backend.wait_submitted(1)
+    await before.close()  # leaves its attempt for the next start to give back: its render never started
+    assert await attempts_of(database, ticket.job.id) == 1
+
+    backend = ScriptedBackend()
+    after = make_service(database, backend, clock, data_dir=tmp_path)
+    await after.start(RecordingObserver())
+    try:
+        [spec] = await backend.wait_submitted(1)
+    finally:
+        await killed(after)
+    assert spec.attempt == 1 and await attempts_of(database, ticket.job.id) == 1  # counted once

@@ -17,7 +17,7 @@ def test_defaults_with_only_a_token(tmp_path: Path) -> None:
     assert settings.discord.guild_id is None
     assert settings.database.url == DEFAULT_DATABASE_URL
     assert settings.media.data_dir == Path("data").resolve()
-    assert settings.video.model == "wan-1.3b"
+    assert settings.video.model == "wan-1.3b" and settings.video.models == ("wan-1.3b",)
     assert settings.video.device == "auto"
     assert settings.video.presets_file is None and settings.video.presets is PRESETS
     assert settings.video.speed == SpeedOptions()
@@ -43,6 +43,38 @@ def test_video_model_may_name_a_preset_from_the_presets_file(tmp_path: Path) -> 
     video = load_settings(environ, dotenv_path=None).video
     assert (video.model, video.presets_file) == ("my-wan", presets)
     assert video.presets["my-wan"].repo == "me/my-wan"
+
+
+def test_video_model_may_list_several_presets_the_first_being_the_default(tmp_path: Path) -> None:
+    presets = tmp_path / "presets.toml"
+    presets.write_text('[my-wan]\nbase = "wan-1.3b"\nrepo = "me/my-wan"\n')
+    environ = {"DISCORD_TOKEN": "t", "VIDEO_PRESETS_FILE": str(presets), "VIDEO_MODEL": " ltx, my-wan,tiny "}
+    video = load_settings(environ, dotenv_path=None).video
+    assert video.models == ("ltx", "my-wan", "tiny")
+    assert (video.model, video.preset) == ("ltx", PRESETS["ltx"])
+    assert [preset.id for preset in video.served_presets] == ["ltx", "my-wan", "tiny"]
+    assert video.served_presets[1].repo == "me/my-wan"
+
+
+def test_one_video_model_is_a_list_of_one() -> None:
+    video = load_settings({"DISCORD_TOKEN": "t", "VIDEO_MODEL": "tiny"}, dotenv_path=None).video
+    assert (video.models, video.served_presets) == (("tiny",), (PRESETS["tiny"],))
+
+
+@pytest.mark.parametrize(
+    ("listed", "complaint"),
+    [
+        ("tiny,ltx,tiny", "VIDEO_MODEL names tiny twice; list each preset once"),
+        ("tiny,sora", "VIDEO_MODEL must list preset ids, comma-separated, from "),
+        ("tiny,,ltx", "VIDEO_MODEL must list preset ids, comma-separated, from "),
+        ("tiny;ltx", "VIDEO_MODEL must list preset ids, comma-separated, from "),
+    ],
+)
+def test_a_bad_video_model_list_is_refused_in_one_line(listed: str, complaint: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"DISCORD_TOKEN": "t", "VIDEO_MODEL": listed}, dotenv_path=None)
+    message = str(error.value)
+    assert message.startswith(complaint) and "\n" not in message
 
 
 def test_speed_settings(tmp_path: Path) -> None:
@@ -119,3 +151,21 @@ def test_data_dir_is_resolved_to_an_absolute_path_once(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)
     settings = load_settings({"DISCORD_TOKEN": "t", "DATA_DIR": "./store/../media-root"}, dotenv_path=None)
     assert settings.media.data_dir == tmp_path.resolve() / "media-root"
+
+
+def test_queue_url_chooses_the_distributed_mode_and_its_password_is_a_secret() -> None:
+    assert load_settings({"DISCORD_TOKEN": "t"}, dotenv_path=None).queue.url is None  # the local worker
+    url = "redis://:pa%40ss@redis.example:6380/2"
+    settings = load_settings({"DISCORD_TOKEN": "t", "QUEUE_URL": url}, dotenv_path=None)
+    assert settings.queue.url == url
+    assert settings.queue.announce_seconds == 5
+    assert set(settings.secrets) >= {"pa@ss", "pa%40ss"}
+    assert "pa%40ss" not in repr(settings) and "pa@ss" not in repr(settings)
+
+
+@pytest.mark.parametrize("url", ["http://:hunter2@redis.example", "hunter2", "redis://"])
+def test_a_bad_queue_url_is_refused_without_repeating_it(url: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"DISCORD_TOKEN": "t", "QUEUE_URL": url}, dotenv_path=None)
+    assert str(error.value).startswith("QUEUE_URL must be a Redis URL")
+    assert "hunter2" not in str(error.value)
