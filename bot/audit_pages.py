@@ -1,21 +1,14 @@
-"""/mod audit pages. The buttons are DynamicItems whose custom_id carries the server and the page
-cursor, so they keep working after a restart: no view state lives in the bot.
-
-Buttons have no app_commands checks: a click is checked in its callback, with the moderator commands' predicate,
-and its failures are answered by bot.errors like a command's."""
+"""/mod audit pages, turned by bot.page_buttons' buttons."""
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import discord
 
-from bot.checks import NotModerator, require_moderator
-from bot.errors import answer_error
-from bot.mentions import NOBODY
 from bot.messages import text
 from bot.moderating import describe
+from bot.page_buttons import PAGE_TEMPLATE, ModeratorPageButton
 from jobs.moderation import AuditPage, AuditView
 
 if TYPE_CHECKING:
@@ -70,44 +63,13 @@ def audit_view(guild_id: int, page: AuditPage, *, first: bool, locale: str) -> d
     return view
 
 
-class AuditPageButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"audit:(?P<guild_id>[0-9]+):(?P<cursor>[0-9]+)",
-):
-    def __init__(self, guild_id: int, cursor: int, label: str) -> None:
-        super().__init__(
-            discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, custom_id=f"audit:{guild_id}:{cursor}")
-        )
-        self.guild_id = guild_id
-        self.cursor = cursor
+class AuditPageButton(ModeratorPageButton, template=PAGE_TEMPLATE.format(prefix="audit")):
+    """Its page number is a cursor: the id of the newest entry not shown yet (NEWEST for the first page)."""
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> AuditPageButton:
-        # discord.py builds the item from the clicked component, which for this template is a button.
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(int(match["guild_id"]), int(match["cursor"]), label or "")
+    prefix = "audit"
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # Items are typed for any client; this one is only ever added to VideoBot's views.
-        interaction = cast("discord.Interaction[VideoBot]", interaction)
-        try:
-            await self._turn_page(interaction)
-        except Exception as error:
-            await answer_error(interaction, error, unexpected="mod.error")
-
-    async def _turn_page(self, interaction: discord.Interaction[VideoBot]) -> None:
-        # The page is of the server in the custom_id: only a moderator clicking there may read it.
-        if interaction.guild_id != self.guild_id:
-            raise NotModerator("the button pages another server's audit log")
-        await require_moderator(interaction)
-        locale = str(interaction.locale)
+    async def render(self, interaction: discord.Interaction[VideoBot], locale: str) -> tuple[str, discord.ui.View]:
         content, page = audit_message(
-            await interaction.client.moderation.audit_page(self.guild_id, self.cursor or None), locale
+            await interaction.client.moderation.audit_page(self.guild_id, self.page or None), locale
         )
-        await interaction.response.edit_message(
-            content=content,
-            view=audit_view(self.guild_id, page, first=self.cursor == NEWEST, locale=locale),
-            allowed_mentions=NOBODY,
-        )
+        return content, audit_view(self.guild_id, page, first=self.page == NEWEST, locale=locale)

@@ -37,6 +37,8 @@ from model.contract import Progress
 
 log = logging.getLogger(__name__)
 
+ESTIMATE_SLACK = timedelta(seconds=60)
+"""A waiting job's status is edited again when its estimate moves by this much, or its place in line changes."""
 PROGRESS_EDIT_INTERVAL = 3.0  # seconds; Discord rate-limits edits and members don't need more
 
 
@@ -63,12 +65,25 @@ class _Status:
     edits_until: datetime
     waiting: bool = True  # until the render shows (its model's load or its first step): the refresher's to edit
     shown: str | None = None  # the words last written
+    estimate: Estimate | None = None  # the estimate they gave
     shown_at: float = float("-inf")  # when (time.monotonic)
     last_progress: float = float("-inf")  # the first progress update always shows
     pending: str | None = None
     writer: asyncio.Task[None] | None = None
     finished: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _close_enough(estimate: Estimate, shown: Estimate) -> bool:
+    """Whether the status already says as much: the same place in line, and times within ESTIMATE_SLACK (a member
+    reads them as "in 4 minutes"; a render that overruns moves them a little at every refresh)."""
+    if estimate.position != shown.position:
+        return False
+    pairs = ((estimate.starts_at, shown.starts_at), (estimate.finishes_at, shown.finishes_at))
+    return all(
+        (new is None) == (old is None) and (new is None or old is None or abs(new - old) < ESTIMATE_SLACK)
+        for new, old in pairs
+    )
 
 
 class DiscordPublisher:
@@ -102,11 +117,13 @@ class DiscordPublisher:
         edits_until = interaction.created_at + self.timing.edits_for
         status = _Status(interaction, locale, cancel_view(job.id, locale), ticket, edits_until)
         self._statuses[job.id] = status
-        queued = self._queued_text(status, await self._first_estimate(ticket))
+        estimate = await self._first_estimate(ticket)
+        queued = self._queued_text(status, estimate)
         async with status.lock:
             # Only while it waits: a fast job's progress may already have replaced it.
             if status.waiting and not status.finished:
                 await self._edit(status, queued, status.view)
+                status.estimate = estimate
 
     async def _first_estimate(self, ticket: Ticket) -> Estimate:
         """The ticket's position, "estimating", when the job left the queue already or the read failed: a courtesy,
@@ -169,10 +186,13 @@ class DiscordPublisher:
             estimate = estimates.get(job_id)
             if estimate is None:
                 continue  # it left the queue: its progress or its end follows
+            if status.estimate is not None and _close_enough(estimate, status.estimate):
+                continue
             queued = self._queued_text(status, estimate)
             async with status.lock:
                 if status.waiting and not status.finished and queued != status.shown:
                     await self._edit(status, queued, status.view)
+                    status.estimate = estimate
 
     async def on_started(self, job_id: int, load_seconds: float | None) -> None:
         """When its model had to be loaded first, say how long that took: the wait was not the queue's."""
