@@ -177,8 +177,8 @@ class JobRunner:
 
     async def _dispatch_forever(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), DISPATCH_POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):  # an elastic backend's room changes without an event
+                await asyncio.wait_for(self._wake.wait(), DISPATCH_POLL_SECONDS if self.backend.elastic else None)
             self._wake.clear()
             if self._closed:
                 return

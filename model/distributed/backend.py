@@ -25,16 +25,15 @@ import asyncio
 import dataclasses
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import deserialize_result
 from arq.utils import timestamp_ms
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import WatchError
 
 from common.failures import Failure, FailureCode
 from model.contract import (
@@ -48,12 +47,12 @@ from model.contract import (
     manifest_key,
     write_manifest,
 )
-from model.distributed.connection import RETRY_DELAYS_SECONDS, connect
+from model.distributed.connection import RETRY_DELAYS_SECONDS, STORAGE_ERRORS, connect
+from model.distributed.survey import announced_workers
 from model.distributed.wire import (
     EVENTS_STREAM,
     MEDIA_KINDS,
     RENDER_FUNCTION,
-    WORKER_PATTERN,
     WorkerInfo,
     arq_job_id,
     event_from_data,
@@ -70,8 +69,6 @@ log = logging.getLogger(__name__)
 JOBS_PER_WORKER = 2
 """One rendering and one waiting, so a worker never idles between jobs; more would weaken the fair order."""
 READ_BLOCK_MS = 1000
-STORAGE_ERRORS = (RedisError, OSError)
-"""What Redis being away raises; anything else in a background pass is a bug, logged, and the pass goes on."""
 
 
 @dataclass(eq=False)
@@ -112,6 +109,7 @@ class ArqBackend:
         self._events: asyncio.Queue[RenderEvent | None] = asyncio.Queue()
         self._stream_from = "0-0"
         self._tasks: list[asyncio.Task[None]] = []
+        self._tidying: set[asyncio.Future[object]] = set()
         self._closed = False
 
     # -- what the runner reads ---------------------------------------------------------
@@ -204,7 +202,7 @@ class ArqBackend:
             await self._redis.aclose()
         self._events.put_nowait(None)
 
-    def _keep_running(self, loop: Any) -> asyncio.Task[None]:
+    def _keep_running(self, loop: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         """A background loop that, should a bug end it, is logged and started again rather than lost."""
 
         async def guarded() -> None:
@@ -260,18 +258,7 @@ class ArqBackend:
             await asyncio.sleep(self.announce_seconds / 2)
 
     async def _look_at_workers(self) -> None:
-        redis = await self._connect()
-        keys = [key async for key in redis.scan_iter(match=WORKER_PATTERN, count=100)]
-        workers: dict[str, WorkerInfo] = {}
-        for raw in await redis.mget(keys) if keys else []:
-            if raw is None:  # expired between the scan and the read
-                continue
-            try:
-                info = WorkerInfo.from_data(loads(raw))
-            except (ValueError, KeyError, TypeError) as error:
-                log.warning("ignoring a malformed worker announcement (%s)", error)
-                continue
-            workers[info.worker_id] = info
+        workers = await announced_workers(await self._connect())
         for worker_id in workers.keys() - self._workers.keys():
             log.info("GPU worker %s serves %s", worker_id, ", ".join(sorted(workers[worker_id].presets)))
         for worker_id in self._workers.keys() - workers.keys():
@@ -291,18 +278,20 @@ class ArqBackend:
         if up_since is None:
             return
         now = asyncio.get_running_loop().time()
+        rendering = self._rendering()
         for held in list(self._held.values()):
             try:
-                await self._look_at(held, now, settled_in=now - up_since >= self.grace_seconds)
+                await self._look_at(held, now, rendering, settled_in=now - up_since >= self.grace_seconds)
             except STORAGE_ERRORS:
                 raise
             except Exception:
                 log.exception("could not check on job %s in Redis", held.spec.job_id)
 
-    async def _look_at(self, held: _Held, now: float, *, settled_in: bool) -> None:
-        """One held job. `settled_in`: Redis has answered for a grace period, so the workers' announcements are
-        complete: only then is a job missing from them taken for lost, or one missing from Redis enqueued again."""
-        if held.arq_id in self._rendering():
+    async def _look_at(self, held: _Held, now: float, rendering: frozenset[str], *, settled_in: bool) -> None:
+        """One held job; `rendering`: the arq ids the live workers announce. `settled_in`: Redis has answered for a
+        grace period, so the announcements are complete: only then is a job missing from them taken for lost, or one
+        missing from Redis enqueued again."""
+        if held.arq_id in rendering:
             held.seen_running, held.unlisted_since = True, None
             return
         redis = await self._connect()
@@ -491,13 +480,19 @@ class ArqBackend:
         held.settling = True
         del self._held[event.job_id]
         if held.aborted and self._redis is not None:  # arq never clears its abort set
-            self._spawn_quietly(self._redis.zrem(abort_jobs_ss, held.arq_id))
+            self._keep(self._redis.zrem(abort_jobs_ss, held.arq_id))
         self._events.put_nowait(event)
 
-    @staticmethod
-    def _spawn_quietly(work: Any) -> None:
+    def _keep(self, work: Awaitable[object]) -> None:
+        """Tidying that may fail without harm: run it without waiting, holding the task until it is done."""
         task = asyncio.ensure_future(work)
-        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._tidying.add(task)
+        task.add_done_callback(self._tidied)
+
+    def _tidied(self, task: asyncio.Future[object]) -> None:
+        self._tidying.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # retrieved, so asyncio does not warn; harmless
+            log.debug("tidying Redis failed: %s", task.exception())
 
 
 def _outcome(job_id: int, raw_result: bytes) -> Done | Failed:

@@ -11,10 +11,12 @@ from urllib.parse import unquote
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
 from model.distributed.wire import dumps, loads
 
+STORAGE_ERRORS = (RedisError, OSError)
+"""What Redis being away raises."""
 RETRY_DELAYS_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Pauses between tries once a connection's own retries gave up; the last one repeats."""
 COMMAND_RETRIES = 4

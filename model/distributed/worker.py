@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from common.failures import Failure, FailureCode
 from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started, manifest_key
-from model.distributed.connection import RETRY_DELAYS_SECONDS, connect
+from model.distributed.connection import RETRY_DELAYS_SECONDS, STORAGE_ERRORS, connect
 from model.distributed.wire import (
     EVENTS_KEPT,
     EVENTS_STREAM,
@@ -59,8 +59,6 @@ MEDIA_KEPT_SECONDS = 24 * 3600
 """How long a finished clip waits in Redis for the bot to take it."""
 POLL_SECONDS = 0.05
 """How often an idle worker looks for a job: Redis answers this in well under a millisecond."""
-STORAGE_ERRORS = (RedisError, OSError)
-"""What Redis being away raises."""
 STOPPED_JOB_GRACE_SECONDS = 30.0
 """How long a job cut short by a second stop signal may take to report itself before the worker exits anyway."""
 EXIT_AFTER_GPU_ERROR = 4

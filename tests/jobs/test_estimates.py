@@ -125,6 +125,7 @@ async def test_estimates_follow_the_line_and_move_up_when_the_job_ahead_finishes
     clock.advance(seconds=30)  # the first job fails early: the second starts now, the third moves up
     backend.emit(Failed(first.job.id, Failure(FailureCode.RENDER_ERROR)))
     await backend.wait_submitted(2)
+    await observer.wait(lambda: observer.failed)  # its failure is recorded apart from the next hand-over
 
     assert await estimates.of_waiting([second.job.id, third.job.id]) == {
         third.job.id: Estimate(2, at(clock, 120.0), at(clock, 240.0)),
