@@ -1,5 +1,6 @@
 """`python -m bot`: the composition root. Exit status 2 means a setting needs fixing (or another bot process serves
-the database), 1 that Discord is out of reach. `python -m bot --check` checks the set-up and exits (bot.check)."""
+the database, or something else holds the web gallery's port), 1 that Discord is out of reach. `python -m bot --check`
+checks the set-up and exits (bot.check)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import aiohttp
 import discord
 
-from bot.app import run_bot
+from bot.app import GalleryPortUnavailable, run_bot
 from bot.check import run_check
 from bot.logs import configure_logging
 from jobs.lease import LeaseError
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except aiohttp.ClientConnectorError as error:
         print(f"error: could not reach Discord at {settings.discord.api_url}: {error.os_error}", file=sys.stderr)
         return 1
-    except LeaseError as error:
+    except (LeaseError, GalleryPortUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except WorkerStartError as error:

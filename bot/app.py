@@ -10,9 +10,12 @@ import yarl
 
 from bot.client import VideoBot
 from db.database import Database
+from gallery.server import GalleryPortUnavailable as GalleryPortUnavailable  # raised by run_bot, for bot.__main__
+from gallery.server import GalleryServer
 from jobs.admission import JobAdmission
 from jobs.clock import SystemClock
 from jobs.estimates import JobEstimates
+from jobs.gallery import GalleryService
 from jobs.lease import InstanceLease, LeaseLost
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
@@ -61,11 +64,35 @@ def quota_defaults(settings: BotSettings) -> QuotaDefaults:
     )
 
 
+def web_gallery(settings: BotSettings, gallery: GalleryService, media: MediaFiles) -> GalleryServer | None:
+    """The web gallery this process serves, unless GALLERY_PORT is 0 (off, or `python -m gallery` serves it)."""
+    if settings.gallery.port == 0:
+        return None
+    return GalleryServer(gallery, media, settings.gallery.host, settings.gallery.port)
+
+
+async def serve(bot: VideoBot, runner: JobRunner, lease: InstanceLease, token: str) -> None:
+    """Log in and serve until closed: by SIGTERM, or when another process takes the lease."""
+    # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
+
+    def stand_down() -> asyncio.Future[None]:
+        runner.stand_down()  # another process serves the database now: close without writing to it
+        return asyncio.ensure_future(bot.close())
+
+    keeper = asyncio.create_task(lease.keep(on_lost=stand_down))
+    try:
+        await bot.start(token)
+    finally:
+        keeper.cancel()
+
+
 async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -> None:
-    """Migrate the database, take its lease, log in, serve until closed.
+    """Migrate the database, take its lease, start the web gallery, log in, serve until closed.
 
     Raises discord.LoginFailure for a bad token, jobs.lease.LeaseHeld when another bot process serves the
-    database (after waiting out its lease once), LeaseLost when another one took it over meanwhile.
+    database (after waiting out its lease once), LeaseLost when another one took it over meanwhile,
+    GalleryPortUnavailable when the web gallery's port is taken.
     """
     point_discord_py_at(settings)
     database = Database(settings.database.url)
@@ -97,27 +124,26 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
         )
         moderation = ModerationService(database=database, policy=quota, clock=clock)
         queue_control = QueueControl(database=database, clock=clock, on_resumed=runner.wake)
-        async with VideoBot(
-            admission=admission,
-            runner=runner,
-            moderation=moderation,
-            queue_control=queue_control,
-            media=media,
-            estimates=JobEstimates(database, clock, parallel_renders=lambda: backend.renders_at_once),
-            guild_id=settings.discord.guild_id,
-        ) as bot:
-            # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
-
-            def stand_down() -> asyncio.Future[None]:
-                runner.stand_down()  # another process serves the database now: close without writing to it
-                return asyncio.ensure_future(bot.close())
-
-            keeper = asyncio.create_task(lease.keep(on_lost=stand_down))
-            try:
-                await bot.start(settings.discord.token)
-            finally:
-                keeper.cancel()
+        gallery = GalleryService(database=database, media=media, clock=clock)
+        web = web_gallery(settings, gallery, media)
+        if web is not None:
+            await web.start()  # GalleryPortUnavailable when the port is taken: the bot does not start
+        try:
+            async with VideoBot(
+                admission=admission,
+                runner=runner,
+                moderation=moderation,
+                queue_control=queue_control,
+                media=media,
+                estimates=JobEstimates(database, clock, parallel_renders=lambda: backend.renders_at_once),
+                gallery=gallery,
+                gallery_links=settings.gallery.link_base,
+                guild_id=settings.discord.guild_id,
+            ) as bot:
+                await serve(bot, runner, lease, settings.discord.token)
+        finally:
+            if web is not None:
+                await web.close()
         if lease.lost:
             raise LeaseLost()
     finally:

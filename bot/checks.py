@@ -29,6 +29,10 @@ class NotServerManager(app_commands.CheckFailure):
     """The member lacks Manage Server, which choosing who moderates needs."""
 
 
+class OtherServer(app_commands.CheckFailure):
+    """A button clicked in another server than the one its custom_id names (a crafted interaction)."""
+
+
 async def require_moderator(interaction: discord.Interaction[VideoBot]) -> None:
     """Raise NotModerator unless the invoking member moderates this server."""
     if not await is_moderator(interaction):

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Unpack
 import discord
 from discord.ext import commands
 
+from bot.cross_posts import CrossPoster
 from bot.errors import AnsweringTree
 from bot.mentions import NOBODY
 from bot.publisher import DEFAULT_STATUS_TIMING, DiscordPublisher, StatusTiming
 from jobs.admission import JobAdmission
 from jobs.estimates import JobEstimates
+from jobs.gallery import GalleryService
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
 from jobs.queue_control import QueueControl
@@ -23,7 +25,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.exts.video", "bot.exts.quota", "bot.exts.mod", "bot.exts.jobs", "bot.exts.queue")
+EXTENSIONS = (
+    "bot.exts.video",
+    "bot.exts.quota",
+    "bot.exts.mod",
+    "bot.exts.jobs",
+    "bot.exts.queue",
+    "bot.exts.gallery",
+)
 
 
 class VideoBot(commands.Bot):
@@ -36,6 +45,8 @@ class VideoBot(commands.Bot):
         queue_control: QueueControl,
         media: MediaFiles,
         estimates: JobEstimates,
+        gallery: GalleryService,
+        gallery_links: str | None,
         guild_id: int | None,
         status_timing: StatusTiming = DEFAULT_STATUS_TIMING,
         **options: Unpack[_BotOptions],
@@ -52,7 +63,10 @@ class VideoBot(commands.Bot):
         self.runner = runner
         self.moderation = moderation
         self.queue_control = queue_control
-        self.publisher = DiscordPublisher(self, media, estimates, status_timing)
+        self.gallery = gallery
+        self.gallery_links = gallery_links
+        """Where the web gallery's links start (GallerySettings.link_base); None when there is none to link to."""
+        self.publisher = DiscordPublisher(self, media, estimates, CrossPoster(self, gallery, media), status_timing)
         self.sync_guild_id = guild_id
 
     async def setup_hook(self) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.checks import NotModerator, NotServerManager
+from bot.checks import NotModerator, NotServerManager, OtherServer
 from bot.mentions import NOBODY
 from bot.messages import text
 
@@ -55,6 +55,8 @@ def refusal_words(error: Exception, locale: str) -> str | None:
             return text("mod.denied", locale)
         case NotServerManager():
             return text("mod.denied_manage_server", locale)
+        case OtherServer():
+            return text("button.other_server", locale)
     return None
 
 

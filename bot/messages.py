@@ -212,6 +212,75 @@ ENGLISH: Mapping[str, str] = {
     "audit.queue_pause": "paused the queue (new requests refused, waiting jobs held)",
     "audit.queue_resume": "resumed the queue",
     "audit.queue_priority": "queue priority of {target} {before} → {after} turns per round",
+    # /gallery, the Star button and the gallery channel
+    "command.gallery": "The server's gallery of videos: browse and star them, or take yours out",
+    "command.gallery.recent": "The newest videos in this server's gallery",
+    "command.gallery.top": "The most-starred videos in this server's gallery",
+    "command.gallery.member": "A member's videos in this server's gallery",
+    "command.gallery.optout": "Take your videos, past and future, out of this server's gallery",
+    "command.gallery.optin": "Put your videos back in this server's gallery",
+    "command.gallery.delete": "Delete a video of yours from the gallery, and its files from the bot",
+    "command.gallery.settings": "Show or change the gallery: on the web or not, its address, its channel (moderators)",
+    "command.gallery.hide": "Hide a video from the gallery (moderators)",
+    "command.gallery.unhide": "Put a hidden video back in the gallery (moderators)",
+    "option.public": "Show the gallery on the web to anyone with its link (true), or keep it private (false)",
+    "option.gallery_channel": "A channel where every new video is posted too",
+    "option.clear_channel": "Stop posting new videos in a gallery channel",
+    "option.new_link": "Give the web gallery a new address: every old link to it stops working",
+    "gallery.recent_title": "**Newest videos in this server's gallery** · page {page}",
+    "gallery.top_title": "**Most-starred videos in this server's gallery** · page {page}",
+    "gallery.member_title": "**Videos by {member} in this server's gallery** · page {page}",
+    "gallery.line": "**#{job_id}** · ⭐ {stars} · by {creator}{links}\n> {prompt}",
+    "gallery.post_link": "[Discord post](<{url}>)",
+    "gallery.web_link": "[web page](<{url}>)",
+    "gallery.recent_empty": "There are no videos in this server's gallery yet: make the first with `/video`!",
+    "gallery.top_empty": "No video in this server's gallery has a star yet: press ⭐ under one you like.",
+    "gallery.member_empty": "{member} has no videos in this server's gallery.",
+    "gallery.past_end": "There is nothing more here: the list got shorter since this page was shown.",
+    "gallery.previous": "Previous",
+    "gallery.next": "Next",
+    "star.label": "⭐ {stars}",
+    "star.label_none": "⭐ Star",
+    "star.starred": "You starred **job #{job_id}**: it has {stars} star{stars_s} now. Click again to take it back.",
+    "star.unstarred": "You took your star back from **job #{job_id}**.",
+    "gallery.cross_post": "New in the gallery: **job #{job_id}** by {creator}",
+    "gallery.opted_out": (
+        "Done: your videos have left this server's gallery (its lists, its web pages and its channel), and new ones "
+        "won't join it. Your own Discord posts stay. `/gallery optin` brings them back to the lists and web pages."
+    ),
+    "gallery.already_opted_out": (
+        "Your videos are already out of this server's gallery. `/gallery optin` brings them back."
+    ),
+    "gallery.opted_in": "Welcome back: your videos are in this server's gallery again, and new ones will join them.",
+    "gallery.already_opted_in": "Your videos are already in this server's gallery.",
+    "gallery.deleted": (
+        "Deleted **job #{job_id}** from the gallery, and its files from the bot. Its credits stay spent, and its "
+        "Discord post stays until you delete it."
+    ),
+    "gallery.not_in_gallery": "There is no video #{job_id} in this server's gallery.",
+    "gallery.delete_not_yours": (
+        "**Job #{job_id}** isn't yours: only the member who made it can delete it from the gallery."
+    ),
+    "gallery.already_hidden": "**Job #{job_id}** is hidden already. Nothing was changed.",
+    "gallery.not_hidden": "**Job #{job_id}** isn't hidden. Nothing was changed.",
+    "gallery.error": "Something went wrong on my side, and nothing was changed. Please try again in a moment.",
+    "gallery.settings": "**This server's gallery**\n{visibility}\nGallery channel: {channel}",
+    "gallery.settings_public": "Public: anyone with its link can see it at <{address}>",
+    "gallery.settings_public_no_web": "Public, but this bot runs no web gallery to show it on",
+    "gallery.settings_private": "Private: in Discord only (`/gallery settings public:true` puts it on the web)",
+    "gallery.settings_conflict": "Choose a channel or `clear_channel`, not both. Nothing was changed.",
+    "gallery.channel_missing_permissions": (
+        "I can't post videos in {channel}: I'm missing {permissions}. Grant them, or choose another channel. "
+        "Nothing was changed."
+    ),
+    "button.other_server": "That button belongs to another server.",
+    "value.public": "public",
+    "value.private": "private",
+    "audit.gallery_public": "gallery {before} → {after}",
+    "audit.gallery_link": "gave the web gallery a new address (every old link stopped working)",
+    "audit.gallery_channel": "gallery channel {before} → {after}",
+    "audit.gallery_hide": "hid job #{target} from the gallery",
+    "audit.gallery_unhide": "put job #{target} back in the gallery",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH}

@@ -16,12 +16,17 @@ from bot.messages import text
 from bot.refusals import refusal_text
 from common.states import AuditAction
 from jobs.errors import RequestRefused
+from jobs.gallery import PRIVATE, PUBLIC
 from jobs.moderation import AuditView, Moderator
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
 
 ROLE_TARGETS = (AuditAction.SET_ROLE, AuditAction.MODERATOR_ROLE, AuditAction.QUEUE_PRIORITY)
+JOB_TARGETS = (AuditAction.GALLERY_HIDE, AuditAction.GALLERY_UNHIDE)
+ROLE_VALUES = (AuditAction.MODERATOR_ROLE,)
+CHANNEL_VALUES = (AuditAction.GALLERY_CHANNEL,)
+VISIBILITY_VALUES = (AuditAction.GALLERY_PUBLIC,)  # jobs.gallery's PUBLIC or PRIVATE
 VALUE_CHARS = 210  # a value as shown, escaped: a ban with its longest reason fits, unescaped
 
 
@@ -33,39 +38,61 @@ async def reply(
 
 
 async def moderate(
-    interaction: discord.Interaction[VideoBot], action: Callable[[Moderator], Awaitable[AuditView]]
+    interaction: discord.Interaction[VideoBot], *actions: Callable[[Moderator], Awaitable[AuditView]]
 ) -> None:
-    """Make the change as the invoking moderator (already checked), and say what changed or why not."""
+    """Make the changes as the invoking moderator (already checked), and say what changed or why not."""
+    await reply(interaction, await moderated(interaction, *actions))
+
+
+async def moderated(
+    interaction: discord.Interaction[VideoBot], *actions: Callable[[Moderator], Awaitable[AuditView]]
+) -> str:
+    """Make the changes in order as the invoking moderator (already checked): what changed, in words, and why not
+    for the first one refused (the ones after it are not tried; the ones before it stand, each audited)."""
     locale = str(interaction.locale)
     assert interaction.guild_id is not None  # the moderator check passed
-    try:
-        change = await action(Moderator(interaction.guild_id, interaction.user.id))
-    except RequestRefused as refusal:
-        await reply(interaction, refusal_text(refusal, locale))
-        return
-    await reply(interaction, text("mod.done", locale, change=describe(change, locale)))
+    moderator = Moderator(interaction.guild_id, interaction.user.id)
+    changes: list[str] = []
+    lines: list[str] = []
+    for action in actions:
+        try:
+            changes.append(describe(await action(moderator), locale))
+        except RequestRefused as refusal:
+            lines.append(refusal_text(refusal, locale))
+            break
+    if changes:
+        lines.insert(0, text("mod.done", locale, change="; ".join(changes)))
+    return "\n".join(lines)
 
 
 def describe(change: AuditView, locale: str) -> str:
-    """One audit row in words; members and roles as mentions, which ping no one here."""
-    role_values = change.action is AuditAction.MODERATOR_ROLE
+    """One audit row in words; members, roles and channels as mentions, which ping no one here."""
     return text(
         f"audit.{change.action.value}",
         locale,
-        target=_mention(change.target_id, role=change.action in ROLE_TARGETS),
-        before=_value(change.before, locale, role=role_values),
-        after=_value(change.after, locale, role=role_values),
+        target=_target(change),
+        before=_value(change.before, locale, change.action),
+        after=_value(change.after, locale, change.action),
     )
 
 
-def _mention(target_id: int | None, *, role: bool) -> str:
-    if target_id is None:
+def _target(change: AuditView) -> str:
+    if change.target_id is None:
         return ""
-    return f"<@&{target_id}>" if role else f"<@{target_id}>"
+    if change.action in JOB_TARGETS:
+        return str(change.target_id)  # the catalogue shows it as a job number
+    return f"<@&{change.target_id}>" if change.action in ROLE_TARGETS else f"<@{change.target_id}>"
 
 
-def _value(value: str | None, locale: str, *, role: bool) -> str:
-    """A stored value as shown: a role as its mention; anything else (a ban reason) escaped, then cut."""
+def _value(value: str | None, locale: str, action: AuditAction) -> str:
+    """A stored value as shown: a role or a channel as its mention, a gallery's visibility in the catalogue's words,
+    anything else (a ban reason) escaped, then cut."""
     if value is None:
         return text("value.none", locale)
-    return f"<@&{value}>" if role else safe_user_text(value, VALUE_CHARS)
+    if action in ROLE_VALUES:
+        return f"<@&{value}>"
+    if action in CHANNEL_VALUES:
+        return f"<#{value}>"
+    if action in VISIBILITY_VALUES and value in (PUBLIC, PRIVATE):
+        return text(f"value.{value}", locale)
+    return safe_user_text(value, VALUE_CHARS)

@@ -8,6 +8,9 @@ after StatusTiming.edits_for, and the status says so, pointing to /jobs.
 While a job waits, one task for all waiting jobs brings their position and estimated
 start and finish up to date every StatusTiming.refresh_every seconds, editing only a
 status whose words changed, until the job starts.
+
+The post carries the Star button (bot.starring); once it is on record, the clip is cross-posted to its server's
+gallery channel, if one is set (bot.cross_posts).
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import aiohttp
 import discord
 
 from bot.cancelling import cancel_view
+from bot.cross_posts import CrossPoster
 from bot.embeds import credit_embed
 from bot.formatting import progress_bar, seconds
 from bot.mentions import NOBODY, only
 from bot.messages import plural, text
 from bot.refusals import failure_text
+from bot.starring import star_view
 from common.failures import Failure, FailureCode
 from common.states import JobState
 from jobs.estimates import Estimate, JobEstimates
@@ -92,11 +97,13 @@ class DiscordPublisher:
         client: discord.Client,
         media: MediaFiles,
         estimates: JobEstimates,
+        cross_poster: CrossPoster,
         timing: StatusTiming = DEFAULT_STATUS_TIMING,
     ) -> None:
         self.client = client
         self.media = media
         self.estimates = estimates
+        self.cross_poster = cross_poster
         self.timing = timing
         self._statuses: dict[int, _Status] = {}
         self._refresher: asyncio.Task[None] | None = None
@@ -279,6 +286,7 @@ class DiscordPublisher:
                 content=text("post.content", mention=f"<@{job.user_id}>"),
                 embed=credit_embed(job),
                 file=discord.File(self.media.path(job.video.key), filename=f"video-{job.id}.mp4"),
+                view=star_view(job.id, 0),
                 allowed_mentions=only(job.user_id),
                 # Discord returns the earlier message instead of posting twice if a retry
                 # after a crash repeats the nonce.
@@ -297,6 +305,7 @@ class DiscordPublisher:
     async def on_delivered(self, job: JobView) -> None:
         link = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
         await self._finish_status(job.id, text("status.delivered", job_id=job.id, link=link))
+        await self.cross_poster.cross_post(job)  # never raises: the clip is delivered whatever happens to its copy
 
     async def on_failed(self, job: JobView, refunded: int) -> None:
         key = "status.cancelled" if job.state is JobState.CANCELLED else "status.failed"

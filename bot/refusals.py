@@ -8,12 +8,15 @@ import discord
 from bot.messages import text
 from common.failures import Failure
 from jobs.errors import (
+    AlreadyHidden,
     CoolingDown,
     InvalidAmount,
     InvalidChoice,
     JobFinished,
     MemberBanned,
     NoSuchJob,
+    NotHidden,
+    NotInGallery,
     NotYourJob,
     PresetUnavailable,
     PromptRejected,
@@ -70,7 +73,21 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
             return text("queue.already_paused", locale)
         case QueueNotPaused():
             return text("queue.not_paused", locale)
+        case NotInGallery(job_id):
+            return text("gallery.not_in_gallery", locale, job_id=job_id)
+        case AlreadyHidden(job_id):
+            return text("gallery.already_hidden", locale, job_id=job_id)
+        case NotHidden(job_id):
+            return text("gallery.not_hidden", locale, job_id=job_id)
     return text("error.unexpected", locale)
+
+
+def delete_refusal_text(refusal: RequestRefused, locale: str) -> str:
+    """Why /gallery delete said no: someone else's clip is its creator's alone to delete (moderators hide it)."""
+    match refusal:
+        case NotYourJob(job_id):
+            return text("gallery.delete_not_yours", locale, job_id=job_id)
+    return refusal_text(refusal, locale)
 
 
 def failure_text(failure: Failure, locale: str = "en") -> str:

@@ -46,3 +46,8 @@ class AuditAction(enum.StrEnum):
     QUEUE_PAUSE = "queue_pause"
     QUEUE_RESUME = "queue_resume"
     QUEUE_PRIORITY = "queue_priority"  # target: the role; before and after: its weight in the fair order
+    GALLERY_PUBLIC = "gallery_public"  # before and after: "private" or "public"
+    GALLERY_LINK = "gallery_link"  # the gallery's address was rotated; the old one is never written down
+    GALLERY_CHANNEL = "gallery_channel"  # before and after: the cross-post channel's id, None for none
+    GALLERY_HIDE = "gallery_hide"  # target: the job
+    GALLERY_UNHIDE = "gallery_unhide"  # target: the job

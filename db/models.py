@@ -103,11 +103,53 @@ class Job(Base):
     # worker does not queue it again.
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
+    # The community gallery (jobs.gallery): a delivered clip is in it unless a moderator hid it, its creator deleted
+    # it (its files are gone too) or its creator opted out (GalleryOptOut). The default is migration 0009's.
+    gallery_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    gallery_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    star_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)  # its GalleryStar rows
+    # Its cross-post in the gallery channel, once made (the channel's id too: the server may choose another later).
+    gallery_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    gallery_post_channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
     __table_args__ = (
         Index("ix_jobs_state_id", "state", "id"),
         Index("ix_jobs_member", "guild_id", "user_id", "state"),
         Index("ix_jobs_started_at", "started_at"),  # the fair order counts what started while the queue waited
+        Index("ix_jobs_gallery_recent", "guild_id", "state", "id"),  # a server's gallery, newest first
+        Index("ix_jobs_gallery_top", "guild_id", "state", "star_count", "id"),  # and most-starred first
     )
+
+
+SEARCH_TABLE = "gallery_search"
+"""SQLite's FTS5 index of the jobs' prompts (migration 0009 creates it and the triggers that keep it in step with
+`jobs`). It is not a model: SQLAlchemy neither creates nor compares it (`schema_names`)."""
+
+
+def schema_names(name: str | None, kind: str, _parent: object) -> bool:
+    """For Alembic's include_name: every table but the search index and the shadow tables FTS5 keeps for it."""
+    return not (kind == "table" and name is not None and name.startswith(SEARCH_TABLE))
+
+
+class GalleryStar(Base):
+    """One member's star on one clip: a second click takes it back. `Job.star_count` counts these."""
+
+    __tablename__ = "gallery_stars"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GalleryOptOut(Base):
+    """A member who took their clips out of a server's gallery (/gallery optout): their past and future clips are
+    neither listed, served nor cross-posted while the row exists."""
+
+    __tablename__ = "gallery_optouts"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LedgerEntry(Base):
@@ -135,8 +177,8 @@ class LedgerEntry(Base):
 
 
 class GuildSettings(Base):
-    """A server's own settings (its quota, its moderator role, its queue paused or not); a server without a row uses
-    the bot's defaults and is not paused."""
+    """A server's own settings (its quota, its moderator role, its queue paused or not, its gallery); a server without
+    a row uses the bot's defaults, is not paused and has a private gallery."""
 
     __tablename__ = "guild_settings"
 
@@ -147,6 +189,15 @@ class GuildSettings(Base):
     moderator_role_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # /queue pause: /video is refused and the server's queued jobs are not dispatched until /queue resume.
     queue_paused: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The web gallery: served only while public, at an unguessable slug a moderator can rotate (None until the
+    # server's gallery is first set up); its clips are also posted in gallery_channel_id when one is set.
+    gallery_public: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    gallery_slug: Mapped[str | None] = mapped_column(String(64), default=None)
+    gallery_handle_key: Mapped[str | None] = mapped_column(String(64), default=None)  # jobs.gallery.creator_handle's
+    gallery_channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+    # A unique index, not a constraint: SQLite adds no UNIQUE column to a table that exists.
+    __table_args__ = (Index("ix_guild_settings_gallery_slug", "gallery_slug", unique=True),)
 
 
 class RoleTier(Base):

@@ -103,3 +103,24 @@ class QueueAlreadyPaused(RequestRefused):
 
 class QueueNotPaused(RequestRefused):
     """/queue resume on a queue that is not paused; nothing changed."""
+
+
+@dataclass
+class NotInGallery(RequestRefused):
+    """No clip of this server by that number is in the gallery: never delivered, deleted, or another server's."""
+
+    job_id: int
+
+
+@dataclass
+class AlreadyHidden(RequestRefused):
+    """A moderator hid this clip already; nothing changed."""
+
+    job_id: int
+
+
+@dataclass
+class NotHidden(RequestRefused):
+    """/gallery unhide of a clip no moderator hid; nothing changed."""
+
+    job_id: int

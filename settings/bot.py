@@ -10,6 +10,7 @@ from settings.database import DatabaseSettings
 from settings.environment import DOTENV, Environment
 from settings.sections import (
     DiscordSettings,
+    GallerySettings,
     LogSettings,
     MediaSettings,
     QueueSettings,
@@ -26,6 +27,7 @@ class BotSettings:
     video: VideoSettings
     quota: QuotaSettings
     queue: QueueSettings
+    gallery: GallerySettings
     log: LogSettings
 
     @property
@@ -44,5 +46,6 @@ def load_bot_settings(environ: Mapping[str, str] | None = None, dotenv_path: Pat
         video=VideoSettings.load(env),
         quota=QuotaSettings.load(env),
         queue=QueueSettings.load(env),
+        gallery=GallerySettings.load(env),
         log=LogSettings.load(env),
     )

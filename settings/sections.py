@@ -178,6 +178,52 @@ def redis_url(raw: str) -> str:
     return raw
 
 
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+@dataclass(frozen=True, slots=True)
+class GallerySettings:
+    host: str
+    """The address the web gallery listens on; 127.0.0.1 keeps it to this machine (a reverse proxy in front)."""
+    port: int
+    """Its port; 0 turns the web gallery off in this process."""
+    public_url: str | None
+    """GALLERY_PUBLIC_URL: where members reach it (behind a proxy, say), for the links the bot posts."""
+
+    @property
+    def link_base(self) -> str | None:
+        """What the bot's links start with: the public URL, else this process's own address; None when there is
+        no web gallery to link to."""
+        if self.public_url is not None:
+            return self.public_url.rstrip("/")
+        if self.port == 0:
+            return None
+        host = self.host.strip("[]")  # an IPv6 address is bracketed below, whether or not it was written so
+        host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @classmethod
+    def load(cls, env: Environment) -> GallerySettings:
+        return cls(
+            host=env.optional("GALLERY_HOST", "127.0.0.1", str).strip(),
+            port=env.optional("GALLERY_PORT", 8080, whole_number(0, 65535)),
+            public_url=env.optional("GALLERY_PUBLIC_URL", None, site_url),
+        )
+
+
+def site_url(raw: str) -> str:
+    """A site's address, http or https, with nothing after the host but a slash: the gallery's pages link from the
+    root of it, so a path, a query or a fragment would break every link (and a password has no business in one)."""
+    address = url(("http", "https"))(raw)
+    parts = urlsplit(address)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        # Not repeated: a user:password@ part would reach the log.
+        raise ValueError("must be a site's address with no path, query or user, such as https://gallery.example.org")
+    if not parts.hostname or any(character.isspace() for character in parts.netloc):
+        raise ValueError("must name a host, such as https://gallery.example.org")
+    return address
+
+
 @dataclass(frozen=True, slots=True)
 class LogSettings:
     level: str

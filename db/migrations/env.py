@@ -5,7 +5,7 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from db.models import Base
+from db.models import Base, schema_names
 from db.types import UTCDateTime
 
 
@@ -21,6 +21,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=True,  # SQLite can only ALTER through table copies
     render_item=render_item,
+    include_name=schema_names,  # the search index is SQL of its own, not a model
 )
 with context.begin_transaction():
     context.run_migrations()

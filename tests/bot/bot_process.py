@@ -29,6 +29,7 @@ def bot_environment(fake: FakeDiscord, workdir: Path, **overrides: str) -> dict[
         "VIDEO_MODEL": "tiny",
         "VIDEO_DEVICE": "cpu",
         "LOG_LEVEL": "DEBUG",
+        "GALLERY_PORT": "0",  # no web gallery unless a test asks: bots started side by side never fight over a port
         **overrides,
     }
 

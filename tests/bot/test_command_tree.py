@@ -248,14 +248,14 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
 async def test_with_a_server_id_the_commands_live_in_that_server_only(bot: RunningBot) -> None:
     assert await bot.commands_in("/commands") == []
     in_server = await bot.commands_in(f"/guilds/{GUILD_ID}/commands")
-    assert sorted(command["name"] for command in in_server) == ["jobs", "mod", "queue", "quota", "video"]
+    assert sorted(command["name"] for command in in_server) == ["gallery", "jobs", "mod", "queue", "quota", "video"]
     # The server got its commands before the global ones went: it is never without them.
     puts = [request for request in bot.fake.requests if request.method == "PUT"][1:]  # after the earlier run's
     assert [(request.path, request.json == []) for request in puts] == [
         (f"/applications/{bot.fake.application_id}/guilds/{GUILD_ID}/commands", False),
         (f"/applications/{bot.fake.application_id}/commands", True),
     ]
-    assert f"synced 5 command(s) to server {GUILD_ID} and removed 2 global command(s)" in bot.process.output
+    assert f"synced 6 command(s) to server {GUILD_ID} and removed 2 global command(s)" in bot.process.output
 
 
 async def test_a_moderator_command_that_breaks_before_answering_still_answers(bot: RunningBot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -62,11 +63,36 @@ def test_unreachable_discord_is_one_line_not_a_traceback(tmp_path: Path) -> None
         "VIDEO_MODEL": "tiny",
         "DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "GALLERY_PORT": "0",  # no web gallery: this run fails at Discord, whatever listens on 8080
     }
     run = run_bot_once(environment, tmp_path)
     assert run.returncode == 1
     assert "could not reach Discord at http://127.0.0.1:9/api/v10" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_taken_web_gallery_port_stops_the_bot_with_one_line_and_status_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        environment = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT),
+            "DISCORD_TOKEN": "never-used-token",
+            "DISCORD_API_URL": "http://127.0.0.1:9/api/v10",  # never reached: the web gallery starts first
+            "VIDEO_MODEL": "tiny",
+            "DATA_DIR": str(tmp_path / "data"),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "GALLERY_PORT": str(port),
+        }
+        run = run_bot_once(environment, tmp_path)
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]  # the logs go to stderr too
+    assert errors == [run.stderr.splitlines()[-1]]
+    assert errors[0].startswith(f"error: the web gallery cannot listen on 127.0.0.1:{port} (")
+    assert errors[0].endswith("GALLERY_PORT to a free port, or GALLERY_PORT to 0 to turn the web gallery off")
+    assert "Traceback" not in run.stderr and "logging in" not in run.stderr
 
 
 async def test_a_second_bot_on_the_same_database_waits_out_the_lease_then_stops_with_status_2(tmp_path: Path) -> None:

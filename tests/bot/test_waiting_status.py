@@ -26,6 +26,7 @@ from db.repositories.jobs import JobRepository
 from jobs.admission import JobAdmission
 from jobs.clock import SystemClock
 from jobs.estimates import JobEstimates
+from jobs.gallery import GalleryService
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
 from jobs.queue_control import QueueControl
@@ -149,6 +150,8 @@ async def running_bot(
         queue_control=QueueControl(database=database, clock=clock, on_resumed=runner.wake),
         media=MediaFiles(data_dir),
         estimates=JobEstimates(database, clock),
+        gallery=GalleryService(database=database, media=MediaFiles(data_dir), clock=clock),
+        gallery_links=None,
         guild_id=GUILD_ID,
         status_timing=timing,
         guild_ready_timeout=0.05,

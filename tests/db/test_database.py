@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
 from db.database import Database
-from db.models import Base
+from db.models import Base, schema_names
 
 
 async def test_migrate_creates_the_schema_in_wal_mode_and_is_idempotent(tmp_path: Path) -> None:
@@ -33,7 +33,9 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
 
     def differences(connection: Connection) -> list[object]:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        return list(
+            compare_metadata(MigrationContext.configure(connection, opts={"include_name": schema_names}), Base.metadata)
+        )
 
     try:
         await database.migrate()

@@ -194,6 +194,13 @@ class FakeDiscord:
         self._gateway.dispatch_soon("GUILD_MEMBER_ADD", event, intent=GUILD_MEMBERS_INTENT)
         return member
 
+    async def set_role_permissions(self, guild_id: int, role_id: int, permissions: int) -> None:
+        """A server admin changes a role's permissions (the guild's id is @everyone's): every connected bot gets
+        GUILD_ROLE_UPDATE before this returns, so its cache sees the change before any later interaction."""
+        role = self._state.guild(guild_id).roles[role_id]
+        role.permissions = permissions
+        await self._gateway.broadcast("GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role_payload(role)})
+
     def inject_fault(
         self,
         method: str,

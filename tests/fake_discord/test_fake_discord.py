@@ -25,6 +25,7 @@ from tests.fake_discord.fixtures import (
     connected_client,
     discord_py_pointed_at,
 )
+from tests.fake_discord.models import MEMBER_PERMISSIONS, Permission
 from tests.fake_discord.payloads import EPHEMERAL_FLAG, LOADING_FLAG
 from tests.fake_discord.schema import request_body_errors
 from tests.fake_discord.server import FakeDiscord, SentInteraction
@@ -120,6 +121,19 @@ async def test_bot_logs_in_and_caches_the_guild(fake_discord: FakeDiscord) -> No
     assert logins == [("GET", "/users/@me"), ("GET", "/oauth2/applications/@me")]
     assert [command["name"] for command in fake_discord.synced_commands] == ["render", "queue"]
     assert fake_discord.synced_commands[0]["guild_id"] == str(GUILD_ID)
+
+
+async def test_a_role_change_reaches_the_bots_cache(fake_discord: FakeDiscord) -> None:
+    async with connected_client(fake_discord, plain_client()) as bot:
+        guild = bot.get_guild(GUILD_ID)
+        assert guild is not None and guild.me is not None
+        channel = guild.get_channel(CHANNEL_ID)
+        assert isinstance(channel, discord.TextChannel) and channel.permissions_for(guild.me).attach_files
+        await fake_discord.set_role_permissions(GUILD_ID, GUILD_ID, int(MEMBER_PERMISSIONS & ~Permission.ATTACH_FILES))
+        async with asyncio.timeout(5):
+            while channel.permissions_for(guild.me).attach_files:
+                await asyncio.sleep(0.01)
+        assert channel.permissions_for(guild.me).send_messages
 
 
 async def test_slash_command_defers_edits_and_posts_a_file(fake_discord: FakeDiscord) -> None:

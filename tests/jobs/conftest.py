@@ -22,6 +22,7 @@ from jobs.views import JobView, Ticket
 from model.contract import Progress
 from model.presets import PRESETS, Preset
 from tests.jobs.scripted_backend import ScriptedBackend
+from tests.migrated import TemplateDatabase
 
 GUILD_ID = 111
 CHANNEL_ID = 222
@@ -133,9 +134,8 @@ class Jobs:
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await database.migrate()
+async def database(tmp_path: Path, template_database: TemplateDatabase) -> AsyncIterator[Database]:
+    database = await template_database.copy_to(tmp_path / "bot.db")
     yield database
     await database.dispose()
 

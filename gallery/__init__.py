@@ -1,0 +1,1 @@
+"""The community web gallery: a server's delivered clips as pages, posters, videos and JSON."""
