@@ -7,6 +7,7 @@ stderr naming it (exit status 2). The token is never printed, nor a password in 
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,7 @@ def run_check(settings: BotSettings) -> int:
     """Print what was checked; returns the exit status (0 ready, 2 a problem to fix)."""
     print("settings: OK")
     problems = 0
-    for check in (check_database, check_data_dir, check_preset, check_queue, check_device):
+    for check in (check_database, check_data_dir, check_preset, check_queue, check_device, check_gallery):
         try:
             print(check(settings))
         except Problem as problem:
@@ -123,6 +124,26 @@ def check_device(settings: BotSettings) -> str:
     if setting == "cuda" and not found.startswith("cuda"):
         raise Problem("VIDEO_DEVICE is cuda but PyTorch sees no CUDA GPU")
     return f"device: {found} (VIDEO_DEVICE={setting})"
+
+
+def check_gallery(settings: BotSettings) -> str:
+    """That the web gallery can listen where GALLERY_HOST and GALLERY_PORT say (else the bot would not start), and
+    where the bot's links will point."""
+    gallery = settings.gallery
+    links = f"its links point to {gallery.link_base}" if gallery.link_base else "no links to it"
+    if gallery.port == 0:
+        return f"web gallery: not served by the bot (GALLERY_PORT=0); {links}"
+    host = gallery.host.strip("[]")
+    address = f"[{host}]:{gallery.port}" if ":" in host else f"{host}:{gallery.port}"
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.create_server((host, gallery.port), family=family):
+            pass
+    except OSError as error:  # in use, not allowed, or no such address here
+        raise Problem(
+            f"GALLERY_HOST and GALLERY_PORT: the web gallery cannot listen on {address}: {error.strerror or error}"
+        ) from None
+    return f"web gallery: can listen on http://{address}; {links}"
 
 
 def _redacted(text: str, settings: BotSettings) -> str:

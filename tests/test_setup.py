@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "MTIz.check-token-that-must-stay-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def check(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
@@ -26,6 +33,7 @@ def check(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
         "DATA_DIR": str(tmp_path / "data"),
         "VIDEO_MODEL": "tiny",
         "VIDEO_DEVICE": "cpu",
+        "GALLERY_PORT": "0",
         **settings,
     }
     return subprocess.run(
@@ -39,7 +47,8 @@ def check(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_reports_each_item_then_ok(tmp_path: Path) -> None:
-    run = check(tmp_path)
+    port = free_port()
+    run = check(tmp_path, GALLERY_PORT=str(port))
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
         "settings: OK",
@@ -49,6 +58,7 @@ def test_check_reports_each_item_then_ok(tmp_path: Path) -> None:
         "~0.5 GB with VIDEO_OFFLOAD=model",
         "queue: a local render worker process (QUEUE_URL unset)",
         "device: cpu (VIDEO_DEVICE=cpu)",
+        f"web gallery: can listen on http://127.0.0.1:{port}; its links point to http://127.0.0.1:{port}",
         "OK",
     ]
     assert run.stderr == ""
@@ -56,10 +66,27 @@ def test_check_reports_each_item_then_ok(tmp_path: Path) -> None:
     assert TOKEN not in run.stdout
 
 
+def test_check_says_where_the_gallery_is_and_when_its_port_is_taken(tmp_path: Path) -> None:
+    off = check(tmp_path, GALLERY_PUBLIC_URL="https://gallery.example.org")
+    assert off.returncode == 0, off.stderr
+    assert (
+        "web gallery: not served by the bot (GALLERY_PORT=0); its links point to https://gallery.example.org"
+        in off.stdout.splitlines()
+    )
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        run = check(tmp_path, GALLERY_PORT=str(port))
+    assert run.returncode == 2
+    assert run.stderr.startswith(
+        f"error: GALLERY_HOST and GALLERY_PORT: the web gallery cannot listen on 127.0.0.1:{port}: "
+    )
+    assert run.stderr.count("\n") == 1
+
+
 def test_check_probes_the_device_in_a_process_of_its_own(tmp_path: Path) -> None:
     run = check(tmp_path, VIDEO_DEVICE="auto")
     assert run.returncode == 0, run.stderr
-    device = run.stdout.splitlines()[-2]
+    [device] = [line for line in run.stdout.splitlines() if line.startswith("device: ")]
     assert device in ("device: cpu (VIDEO_DEVICE=auto)",) or device.startswith("device: cuda (")
 
 

@@ -129,11 +129,13 @@ class GalleryCommands(commands.Cog):
             words = text("gallery.channel_missing_permissions", locale, channel=channel.mention, permissions=missing)
             await reply(interaction, words)
             return
+        current = await service.settings(interaction.guild_id)
+        # Only what changes is made, and audited: setting what is already so leaves no audit row.
         changes: list[Callable[[Moderator], Awaitable[AuditView]]] = []
-        if public is not None:
+        if public is not None and public != current.public:
             changes.append(lambda moderator: service.set_public(moderator, public))
-        if channel is not None or clear_channel:
-            channel_id = None if channel is None else channel.id
+        channel_id = None if channel is None else channel.id
+        if (channel is not None or clear_channel) and channel_id != current.channel_id:
             changes.append(lambda moderator: service.set_channel(moderator, channel_id))
         if new_link:
             changes.append(service.rotate_link)

@@ -284,6 +284,9 @@ async def test_settings_are_for_moderators_and_a_new_gallery_is_private(bot: Run
     assert refused["content"] == text(
         "gallery.channel_missing_permissions", channel=f"<#{OTHER_CHANNEL_ID}>", permissions="Attach Files"
     )
+    # Setting what is already so changes nothing and leaves no audit row.
+    unchanged = await bot.command(MODERATOR_ID, "settings", public=False, clear_channel=True)
+    assert unchanged["content"] == shown
     assert bot.value("SELECT count(*) FROM audit_log") == audited
 
     empty = await bot.command(MEMBER_ID, "recent")

@@ -213,9 +213,13 @@ async def test_a_waiting_status_follows_the_queue_and_is_left_alone_when_nothing
     assert "position 3 in the queue" in first
     assert "position 2 in the queue" in moved_up
     assert estimate(await bot.started_at(next_up) + timedelta(seconds=TYPICAL_SECONDS)) in moved_up
+    # A refresh that read the queue between the failure's commit and the next claim's may have shown next_up at
+    # position 1 for that moment; once it started, its progress, not the refresher, edits it.
+    started_edits = len(bot.edits_of(next_status))
+    assert started_edits in (1, 2)
     await asyncio.sleep(5 * REFRESH_EVERY)
     assert len(bot.edits_of(waiting_status)) == 2
-    assert len(bot.edits_of(next_status)) == 1  # it started: its progress, not the refresher, edits it now
+    assert len(bot.edits_of(next_status)) == started_edits
 
 
 async def test_no_edit_after_the_tokens_time_and_a_failure_is_told_in_the_channel(
