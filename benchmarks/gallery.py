@@ -70,11 +70,12 @@ SEED = 20261202
 ALONE_REQUESTS = 200
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Endpoint:
     name: str
     paths: list[str]
-    """Asked in turn, one request each."""
+    """Asked in turn, one request each, the next phase going on where the last one stopped."""
+    asked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +183,17 @@ async def wait_until_serving(base: str, server: subprocess.Popen[bytes], log: Pa
             await asyncio.sleep(0.1)
 
 
-async def hammer(session: aiohttp.ClientSession, base: str, paths: list[str], requests: int, in_flight: int) -> Timing:
+async def hammer(
+    session: aiohttp.ClientSession, base: str, endpoint: Endpoint, requests: int, in_flight: int
+) -> Timing:
     """`requests` GETs, `in_flight` at a time, each timed from its send to its last byte."""
     latencies_ms: list[float] = []
-    turns = iter(range(requests))
+    turns = iter(range(endpoint.asked, endpoint.asked + requests))
+    endpoint.asked += requests
 
     async def client() -> None:
         for turn in turns:
-            path = paths[turn % len(paths)]
+            path = endpoint.paths[turn % len(endpoint.paths)]
             sent = time.perf_counter()
             async with session.get(base + path) as response:
                 await response.read()
@@ -210,9 +214,9 @@ async def measure(
     async with aiohttp.ClientSession(connector=connector) as session:
         timings = {}
         for endpoint in endpoints:
-            await hammer(session, base, endpoint.paths, max(200, requests // 10), in_flight)  # warm-up
-            alone = await hammer(session, base, endpoint.paths, ALONE_REQUESTS, 1)
-            crowd = await hammer(session, base, endpoint.paths, requests, in_flight)
+            await hammer(session, base, endpoint, max(200, requests // 10), in_flight)  # warm-up
+            alone = await hammer(session, base, endpoint, ALONE_REQUESTS, 1)
+            crowd = await hammer(session, base, endpoint, requests, in_flight)
             timings[endpoint.name] = (alone, crowd)
             print(f"{endpoint.name}: {requests} requests in {crowd.seconds:.1f} s", flush=True)
         return timings
@@ -252,7 +256,7 @@ async def main(items: int, requests: int, in_flight: int) -> None:
                 Endpoint("api", [f"/g/{slug}/api/items"]),
                 # A query string never asked before: never answered from memory (gallery.cache), so this is what a
                 # page costs while the database keeps changing under it.
-                Endpoint("unreused_page", [f"/g/{slug}?visit={visit}" for visit in range(3 * requests)]),
+                Endpoint("unreused_page", [f"/g/{slug}?visit={visit}" for visit in range(2 * requests + 400)]),
             ]
             timings = await measure(base, endpoints, requests, in_flight)
         finally:
