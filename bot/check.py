@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from alembic.runtime.migration import MigrationContext
 
+from common.gallery_paths import host_and_port
 from db.database import Database
 from model.distributed.survey import live_workers
 from settings.bot import BotSettings
@@ -134,7 +135,7 @@ def check_gallery(settings: BotSettings) -> str:
     if gallery.port == 0:
         return f"web gallery: not served by the bot (GALLERY_PORT=0); {links}"
     host = gallery.host.strip("[]")
-    address = f"[{host}]:{gallery.port}" if ":" in host else f"{host}:{gallery.port}"
+    address = host_and_port(host, gallery.port)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.create_server((host, gallery.port), family=family):

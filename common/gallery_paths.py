@@ -32,3 +32,9 @@ def media_path(slug: str, job_id: int, kind: MediaKind) -> str:
 def absolute(public_url: str, path: str) -> str:
     """public_url (GALLERY_PUBLIC_URL, with or without a trailing slash) joined with one of the paths above."""
     return public_url.rstrip("/") + path
+
+
+def host_and_port(host: str, port: int) -> str:
+    """`host:port` as a URL writes it: an IPv6 address in brackets, whether or not it came with them."""
+    bare = host.strip("[]")
+    return f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gallery.lookup import MEDIA, gallery_of, item_of
+from gallery.lookup import MEDIA, item_of
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +22,12 @@ STYLE_SHEET_FILE = Path(__file__).with_name("static") / "gallery.css"
 
 
 async def video(request: web.Request) -> web.FileResponse:
-    gallery = await gallery_of(request)
-    item = await item_of(request, gallery)
+    _, item = await item_of(request)
     return _file(request, item.video_key, "video/mp4")
 
 
 async def poster(request: web.Request) -> web.FileResponse:
-    gallery = await gallery_of(request)
-    item = await item_of(request, gallery)
+    _, item = await item_of(request)
     if item.poster_key is None:
         raise web.HTTPNotFound()
     return _file(request, item.poster_key, "image/jpeg")

@@ -28,13 +28,13 @@ async def gallery_of(request: web.Request) -> Gallery:
     return gallery
 
 
-async def item_of(request: web.Request, gallery: Gallery) -> GalleryItem:
-    """The item the route's job number names, if it is in the gallery now. The route admits 1 to 18 digits only, so
-    the number always fits the database's integers."""
-    item = await request.app[SERVICE].item(gallery.guild_id, int(request.match_info["job_id"]))
-    if item is None:
+async def item_of(request: web.Request) -> tuple[Gallery, GalleryItem]:
+    """The public gallery and the item the route's job number names, if it is in the gallery now, read together.
+    The route admits 1 to 18 digits only, so the number always fits the database's integers."""
+    found = await request.app[SERVICE].public_item(request.match_info["slug"], int(request.match_info["job_id"]))
+    if found is None:
         raise web.HTTPNotFound()
-    return item
+    return found
 
 
 async def page_of(request: web.Request, query: GalleryQuery, limit: int = PAGE_SIZE) -> GalleryPage:

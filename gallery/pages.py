@@ -82,8 +82,8 @@ async def creator(request: web.Request) -> web.Response:
 
 
 async def item(request: web.Request) -> web.Response:
-    gallery = await gallery_of(request)
-    view = ItemView.of(gallery, await item_of(request, gallery))
+    gallery, found = await item_of(request)
+    view = ItemView.of(gallery, found)
     return render(request, "item.html", nav=Nav.of(gallery, "item"), item=view)
 
 

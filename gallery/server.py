@@ -13,6 +13,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 
+from common.gallery_paths import host_and_port
 from gallery.app import create_app
 from jobs.gallery import GalleryService
 from jobs.media import MediaFiles
@@ -34,8 +35,9 @@ class GalleryPortUnavailable(Exception):
 
     def __str__(self) -> str:
         why = f" ({self.reason})" if self.reason else ""
+        where = host_and_port(self.host, self.port)
         return (
-            f"the web gallery cannot listen on {_address(self.host, self.port)}{why}: please set GALLERY_HOST to an "
+            f"the web gallery cannot listen on {where}{why}: please set GALLERY_HOST to an "
             "address of this machine and GALLERY_PORT to a free port, or GALLERY_PORT to 0 to turn the web gallery off"
         )
 
@@ -50,7 +52,7 @@ class GalleryServer:
 
     @property
     def url(self) -> str:
-        return f"http://{_address(self.host, self.port)}"
+        return f"http://{host_and_port(self.host, self.port)}"
 
     async def start(self) -> None:
         runner = web.AppRunner(
@@ -98,7 +100,3 @@ class DebugAccessLogger(AbstractAccessLogger):
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.DEBUG)
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -183,7 +183,12 @@ class GalleryService:
     # -- the galleries' settings ------------------------------------------------------
 
     async def settings(self, guild_id: int) -> Gallery:
-        """The server's gallery settings; its slug is made on the first call."""
+        """The server's gallery settings; its slug is made on the first call. Read without the write lock once it
+        exists: the lists read it for their links on every page."""
+        async with self.database.snapshot() as session:
+            row = await GuildSettingsRepository(session).get(guild_id)
+            if row is not None and row.gallery_slug is not None and row.gallery_handle_key is not None:
+                return _gallery(row)
         async with self.database.transaction() as session:
             return _gallery(await self._settings_row(session, guild_id))
 
@@ -262,6 +267,16 @@ class GalleryService:
         shown = jobs[:limit]
         next_cursor = _cursor(query.order, shown[-1]) if len(jobs) > limit else None
         return GalleryPage(tuple(GalleryItem.of(job) for job in shown), next_cursor)
+
+    async def public_item(self, slug: str, job_id: int) -> tuple[Gallery, GalleryItem] | None:
+        """The public gallery at this slug and its clip, in one read: what every clip page and file request needs."""
+        async with self.database.snapshot() as session:
+            gallery = GalleryRepository(session)
+            row = await gallery.by_slug(slug)
+            if row is None or not row.gallery_public:
+                return None
+            job = await gallery.item(row.guild_id, job_id)
+            return None if job is None else (_gallery(row), GalleryItem.of(job))
 
     async def item(self, guild_id: int, job_id: int) -> GalleryItem | None:
         """The clip, if it is in the server's gallery now."""

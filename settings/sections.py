@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from common.gallery_paths import host_and_port
 from model.catalogue import PresetsFileError, load_catalogue
 from model.presets import DEFAULT_PRESET_ID, Preset
 from model.speed import DeviceSetting, SpeedOptions, parse_cache, parse_device, parse_offload, parse_switch
@@ -198,9 +199,8 @@ class GallerySettings:
             return self.public_url.rstrip("/")
         if self.port == 0:
             return None
-        host = self.host.strip("[]")  # an IPv6 address is bracketed below, whether or not it was written so
-        host = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        host = "127.0.0.1" if self.host.strip("[]") in WILDCARD_HOSTS else self.host
+        return f"http://{host_and_port(host, self.port)}"
 
     @classmethod
     def load(cls, env: Environment) -> GallerySettings:

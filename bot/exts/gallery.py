@@ -139,8 +139,11 @@ class GalleryCommands(commands.Cog):
             changes.append(lambda moderator: service.set_channel(moderator, channel_id))
         if new_link:
             changes.append(service.rotate_link)
-        lines = [await moderated(interaction, *changes)] if changes else []
-        lines.append(settings_message(await service.settings(interaction.guild_id), self.bot.gallery_links, locale))
+        lines = []
+        if changes:
+            lines.append(await moderated(interaction, *changes))
+            current = await service.settings(interaction.guild_id)  # as the changes left it
+        lines.append(settings_message(current, self.bot.gallery_links, locale))
         await reply(interaction, "\n".join(lines))
 
     @gallery.command(name="hide", description=ENGLISH["command.gallery.hide"])

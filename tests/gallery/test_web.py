@@ -558,10 +558,10 @@ async def test_a_job_number_that_is_not_one_is_a_404(site: Site) -> None:
 async def test_an_unexpected_error_is_a_plain_500_page_and_a_logged_traceback(
     site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(guild_id: int, job_id: int) -> None:
+    async def broken(slug: str, job_id: int) -> None:
         raise RuntimeError(f"the database at {site.data_dir} is on fire")
 
-    monkeypatch.setattr(site.service, "item", broken)
+    monkeypatch.setattr(site.service, "public_item", broken)
     with caplog.at_level(logging.ERROR, logger="gallery.errors"):
         fetched = await site.fetch(item_path(await site.slug(), site.jobs["fox"]))
     assert fetched.status == 500
