@@ -1,14 +1,38 @@
 """Every string a member or moderator reads, in one catalogue per language.
 
-Only English exists so far; a language is another mapping with the same keys,
-looked up by the interaction's locale.
+A catalogue maps a key to its words: a format string, or a Plural whose form Babel chooses from one count by the
+language's CLDR plural rules (English: one, other; Vietnamese: other). Every catalogue has the same keys with the
+same placeholders (tests/bot/test_catalogues.py). A member's Discord locale picks the catalogue: Vietnamese for
+`vi`, English otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
 
-ENGLISH: Mapping[str, str] = {
+from babel import Locale
+from discord.app_commands import locale_str
+
+
+class Plural:
+    """Words that change with a count: one form per CLDR plural category the language has, "other" always."""
+
+    __slots__ = ("by", "forms")
+
+    def __init__(self, by: str, **forms: str) -> None:
+        if "other" not in forms:
+            raise ValueError("a plural needs its 'other' form")
+        self.by = by
+        """The parameter whose value chooses the form."""
+        self.forms: Mapping[str, str] = MappingProxyType(forms)
+
+
+Entry = str | Plural
+Catalogue = Mapping[str, Entry]
+
+ENGLISH: Catalogue = {
     # /video: refusals (always ephemeral)
     "guild_only": "I make videos in servers only, not in direct messages.",
     "bot.missing_permissions": (
@@ -37,14 +61,18 @@ ENGLISH: Mapping[str, str] = {
     "status.queued": (
         "Queued **job #{job_id}** · position {position} in the queue\n"
         "{estimate}\n"
-        "Cost: {cost} credit{cost_s} · {credits_left} left today (resets {resets_at})\n"
+        "{cost_line}\n"
         "I'll post the video in this channel when it's ready. {updates}"
     ),
-    "status.queued_unlimited": (
-        "Queued **job #{job_id}** · position {position} in the queue\n"
-        "{estimate}\n"
-        "Cost: {cost} credit{cost_s} · your role has no credit limit\n"
-        "I'll post the video in this channel when it's ready. {updates}"
+    "status.cost": Plural(
+        "cost",
+        one="Cost: {cost} credit · {credits_left} left today (resets {resets_at})",
+        other="Cost: {cost} credits · {credits_left} left today (resets {resets_at})",
+    ),
+    "status.cost_unlimited": Plural(
+        "cost",
+        one="Cost: {cost} credit · your role has no credit limit",
+        other="Cost: {cost} credits · your role has no credit limit",
     ),
     "status.estimate": "Estimated start {starts_at} · finish {finishes_at}",
     "status.estimating": "Estimated start and finish: estimating (not enough recent renders to go by yet)",
@@ -55,11 +83,17 @@ ENGLISH: Mapping[str, str] = {
     "status.delivered": "Done: **job #{job_id}** is posted: {link}",
     "status.failed": "**Job #{job_id}** failed: {reason}. {refund}",
     "status.cancelled": "**Job #{job_id}** was cancelled. {refund}",
-    "status.refunded": "Your {credits} credit{credits_s} {were} refunded.",
+    "status.refunded": Plural(
+        "credits", one="Your {credits} credit was refunded.", other="Your {credits} credits were refunded."
+    ),
     "status.nothing_to_refund": "Nothing was charged.",
     "status.cancel_button": "Cancel",
     # /jobs and the Cancel button
-    "jobs.title": "**Your last {count} job{count_s} in this server**, newest first:",
+    "jobs.title": Plural(
+        "count",
+        one="**Your last {count} job in this server**, newest first:",
+        other="**Your last {count} jobs in this server**, newest first:",
+    ),
     "jobs.line": "**#{job_id}** · {state} · {created_at} · {prompt}",
     "jobs.empty": "You haven't made any videos in this server yet.",
     "state.queued": "queued",
@@ -112,9 +146,10 @@ ENGLISH: Mapping[str, str] = {
     "failure.unknown": "{text}",
     # /quota me and /quota show
     "quota.me": (
-        "**Your video credits in this server**\n"
-        "{credits}\n"
-        "Active jobs: {active} of {max_active} · the default clip costs {cost} credit{cost_s}"
+        "**Your video credits in this server**\n{credits}\nActive jobs: {active} of {max_active} · {default_cost}"
+    ),
+    "quota.default_cost": Plural(
+        "cost", one="the default clip costs {cost} credit", other="the default clip costs {cost} credits"
     ),
     "quota.show": (
         "**{member}**\n{credits}\nActive jobs: {active} of {max_active} · personal override: {override} · {ban}"
@@ -183,7 +218,11 @@ ENGLISH: Mapping[str, str] = {
     "option.reset_hour": "For a daily window: the hour (UTC, 0-23) it resets",
     "option.reason": "Why (shown to moderators only)",
     # several models
-    "option.preset_choice": "{preset} · {cost} credit{cost_s} for its default clip",
+    "option.preset_choice": Plural(
+        "cost",
+        one="{preset} · {cost} credit for its default clip",
+        other="{preset} · {cost} credits for its default clip",
+    ),
     "status.loaded": (
         "Rendering **job #{job_id}**: loading its model took {took}; the first step is under way\n{updates}"
     ),
@@ -201,7 +240,11 @@ ENGLISH: Mapping[str, str] = {
     ),
     "queue.already_paused": "The queue is already paused. Nothing was changed.",
     "queue.not_paused": "The queue isn't paused. Nothing was changed.",
-    "queue.title": "**Video queue in this server**: {total} job{total_s} waiting or rendering · page {page} of {pages}",
+    "queue.title": Plural(
+        "total",
+        one="**Video queue in this server**: {total} job waiting or rendering · page {page} of {pages}",
+        other="**Video queue in this server**: {total} jobs waiting or rendering · page {page} of {pages}",
+    ),
     "queue.paused_note": (
         "**Paused**: new /video requests are refused, and waiting jobs keep their places until `/queue resume`."
     ),
@@ -241,7 +284,11 @@ ENGLISH: Mapping[str, str] = {
     "gallery.next": "Next",
     "star.label": "⭐ {stars}",
     "star.label_none": "⭐ Star",
-    "star.starred": "You starred **job #{job_id}**: it has {stars} star{stars_s} now. Click again to take it back.",
+    "star.starred": Plural(
+        "stars",
+        one="You starred **job #{job_id}**: it has {stars} star now. Click again to take it back.",
+        other="You starred **job #{job_id}**: it has {stars} stars now. Click again to take it back.",
+    ),
     "star.unstarred": "You took your star back from **job #{job_id}**.",
     "gallery.cross_post": "New in the gallery: **job #{job_id}** by {creator}",
     "gallery.opted_out": (
@@ -283,13 +330,35 @@ ENGLISH: Mapping[str, str] = {
     "audit.gallery_unhide": "put job #{target} back in the gallery",
 }
 
-CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH}
+CATALOGUES: Mapping[str, Catalogue] = {"en": ENGLISH}
+DEFAULT_LANGUAGE = "en"
 
 
-def text(key: str, locale: str = "en", /, **params: object) -> str:
-    catalogue = CATALOGUES.get(locale.split("-")[0], ENGLISH)
-    return catalogue.get(key, ENGLISH[key]).format(**params)
+def language_of(locale: str) -> str:
+    """The catalogue a Discord locale ("vi", "en-US", "pt-BR") reads: its own language's, else English."""
+    language = locale.split("-")[0].lower()
+    return language if language in CATALOGUES else DEFAULT_LANGUAGE
 
 
-def plural(count: int) -> str:
-    return "" if count == 1 else "s"
+@cache
+def _babel_locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def text(key: str, locale: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
+    """The words for key in the locale's language, with params filled in."""
+    language = language_of(locale)
+    entry = CATALOGUES[language][key]
+    if isinstance(entry, Plural):
+        count = params[entry.by]
+        assert isinstance(count, int)
+        entry = entry.forms.get(_babel_locale(language).plural_form(count), entry.forms["other"])
+    return entry.format(**params)
+
+
+def described(key: str) -> locale_str:
+    """A command's, option's or choice's words for Discord: English, with its key for the translator
+    (bot.translator), which gives Discord the other languages when the commands are synced."""
+    entry = ENGLISH[key]
+    assert isinstance(entry, str), f"{key} is shown in Discord's command list: it cannot depend on a count"
+    return locale_str(entry, key=key)

@@ -29,7 +29,7 @@ from bot.cross_posts import CrossPoster
 from bot.embeds import credit_embed
 from bot.formatting import progress_bar, seconds
 from bot.mentions import NOBODY, only
-from bot.messages import plural, text
+from bot.messages import text
 from bot.refusals import failure_text
 from bot.starring import star_view
 from common.failures import Failure, FailureCode
@@ -153,16 +153,20 @@ class DiscordPublisher:
                 starts_at=discord.utils.format_dt(estimate.starts_at, "R"),
                 finishes_at=discord.utils.format_dt(estimate.finishes_at, "R"),
             )
+        cost_line = text(
+            "status.cost" if ticket.credits_left is not None else "status.cost_unlimited",
+            status.locale,
+            cost=ticket.job.cost,
+            credits_left=ticket.credits_left,
+            resets_at=discord.utils.format_dt(ticket.resets_at, "R"),
+        )
         return text(
-            "status.queued" if ticket.credits_left is not None else "status.queued_unlimited",
+            "status.queued",
             status.locale,
             job_id=ticket.job.id,
             position=estimate.position,
             estimate=times,
-            cost=ticket.job.cost,
-            cost_s=plural(ticket.job.cost),
-            credits_left=ticket.credits_left,
-            resets_at=discord.utils.format_dt(ticket.resets_at, "R"),
+            cost_line=cost_line,
             updates=self._updates_text(status),
         )
 
@@ -309,13 +313,7 @@ class DiscordPublisher:
 
     async def on_failed(self, job: JobView, refunded: int) -> None:
         key = "status.cancelled" if job.state is JobState.CANCELLED else "status.failed"
-        refund = (
-            text(
-                "status.refunded", credits=refunded, credits_s=plural(refunded), were="was" if refunded == 1 else "were"
-            )
-            if refunded
-            else text("status.nothing_to_refund")
-        )
+        refund = text("status.refunded", credits=refunded) if refunded else text("status.nothing_to_refund")
         assert job.failure is not None  # the runner records why whenever it fails a job
         content = text(key, job_id=job.id, reason=failure_text(job.failure), refund=refund)
         if await self._finish_status(job.id, content):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.formatting import safe_user_text
-from bot.messages import plural, text
+from bot.messages import text
 from bot.page_buttons import PAGE_TEMPLATE, ModeratorPageButton
 from jobs.queue_control import QueueEntry, QueuePage
 
@@ -28,7 +28,6 @@ def queue_message(page: QueuePage, locale: str) -> str:
                 "queue.title",
                 locale,
                 total=page.total,
-                total_s=plural(page.total),
                 page=page.page + 1,
                 pages=page.pages,
             )

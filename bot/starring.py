@@ -16,7 +16,7 @@ import discord
 
 from bot.errors import answer_error
 from bot.mentions import NOBODY, as_now
-from bot.messages import plural, text
+from bot.messages import text
 from bot.refusals import refusal_text
 from jobs.errors import NotInGallery, RequestRefused
 
@@ -71,7 +71,7 @@ class StarButton(
                 view=star_view(self.job_id, star.stars), allowed_mentions=as_now(interaction.message)
             )
             words = (
-                text("star.starred", locale, job_id=self.job_id, stars=star.stars, stars_s=plural(star.stars))
+                text("star.starred", locale, job_id=self.job_id, stars=star.stars)
                 if star.starred
                 else text("star.unstarred", locale, job_id=self.job_id)
             )

@@ -92,6 +92,9 @@ class Job(Base):
     # The member's weight in the fair order (db.repositories.jobs): the highest RolePriority among their roles when
     # the job was admitted, so dispatch needs nothing from Discord. The default is migration 0006's (see authors).
     priority_weight: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+    # The requester's Discord locale ("vi", "en-US"): what the status, the post and a failure notice are written
+    # in, long after the interaction is gone. The default is migration 0010's (see authors).
+    locale: Mapped[str] = mapped_column(String(16), server_default="en-US", default="en-US")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

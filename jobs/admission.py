@@ -167,5 +167,6 @@ def _job_for(valid: ValidRequest, now: datetime, priority_weight: int) -> Job:
         licence_url=preset.licence_url,
         authors=preset.authors,
         priority_weight=priority_weight,
+        locale=request.locale[:16],
         created_at=now,
     )

@@ -22,6 +22,8 @@ class VideoRequest:
     an option left out, or None, takes the preset's default."""
     max_bytes: int = DEFAULT_UPLOAD_LIMIT_BYTES
     role_ids: frozenset[int] = frozenset()  # for role tiers and the unlimited role
+    locale: str = "en-US"
+    """The member's Discord locale, kept on the job: its status, post and failure notice are written in it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ class JobView:
     render_seconds: float | None
     encode_seconds: float | None
     message_id: int | None
+    locale: str
+    """The requester's Discord locale: what every message about the job is written in."""
 
     @classmethod
     def of(cls, job: Job) -> JobView:
@@ -62,6 +64,7 @@ class JobView:
             render_seconds=job.render_seconds,
             encode_seconds=job.encode_seconds,
             message_id=job.message_id,
+            locale=job.locale,
         )
 
 

@@ -19,7 +19,7 @@ from bot.checks import moderator_only
 from bot.errors import ERROR_MESSAGE
 from bot.gallery_pages import GalleryList, GalleryPageButton, gallery_page
 from bot.mentions import NOBODY
-from bot.messages import ENGLISH, text
+from bot.messages import described, text
 from bot.moderating import moderate, moderated, reply
 from bot.refusals import delete_refusal_text
 from bot.starring import StarButton
@@ -38,7 +38,10 @@ JobNumber = app_commands.Range[int, 1]
 
 class GalleryCommands(commands.Cog):
     gallery = app_commands.Group(
-        name="gallery", description=ENGLISH["command.gallery"], guild_only=True, extras={ERROR_MESSAGE: "gallery.error"}
+        name="gallery",
+        description=described("command.gallery"),
+        guild_only=True,
+        extras={ERROR_MESSAGE: "gallery.error"},
     )
 
     def __init__(self, bot: VideoBot) -> None:
@@ -46,16 +49,16 @@ class GalleryCommands(commands.Cog):
 
     # -- members: the lists ----------------------------------------------------------
 
-    @gallery.command(name="recent", description=ENGLISH["command.gallery.recent"])
+    @gallery.command(name="recent", description=described("command.gallery.recent"))
     async def recent(self, interaction: discord.Interaction[VideoBot]) -> None:
         await self._show(interaction, "recent")
 
-    @gallery.command(name="top", description=ENGLISH["command.gallery.top"])
+    @gallery.command(name="top", description=described("command.gallery.top"))
     async def top(self, interaction: discord.Interaction[VideoBot]) -> None:
         await self._show(interaction, "top")
 
-    @gallery.command(name="member", description=ENGLISH["command.gallery.member"])
-    @app_commands.describe(member=ENGLISH["option.member"])
+    @gallery.command(name="member", description=described("command.gallery.member"))
+    @app_commands.describe(member=described("option.member"))
     async def member(self, interaction: discord.Interaction[VideoBot], member: discord.User) -> None:
         # A User, not a Member: the clips of someone who has left the server stay theirs to be credited for.
         await self._show(interaction, "recent", member.id)
@@ -70,7 +73,7 @@ class GalleryCommands(commands.Cog):
 
     # -- members: their own clips ------------------------------------------------------
 
-    @gallery.command(name="optout", description=ENGLISH["command.gallery.optout"])
+    @gallery.command(name="optout", description=described("command.gallery.optout"))
     async def optout(self, interaction: discord.Interaction[VideoBot]) -> None:
         assert interaction.guild_id is not None  # a guild-only group
         left = await self.bot.gallery.opt_out(interaction.guild_id, interaction.user.id)
@@ -79,7 +82,7 @@ class GalleryCommands(commands.Cog):
         )
         await self.bot.publisher.cross_poster.withdraw(interaction.guild_id)
 
-    @gallery.command(name="optin", description=ENGLISH["command.gallery.optin"])
+    @gallery.command(name="optin", description=described("command.gallery.optin"))
     async def optin(self, interaction: discord.Interaction[VideoBot]) -> None:
         assert interaction.guild_id is not None  # a guild-only group
         back = await self.bot.gallery.opt_in(interaction.guild_id, interaction.user.id)
@@ -87,8 +90,8 @@ class GalleryCommands(commands.Cog):
             interaction, text("gallery.opted_in" if back else "gallery.already_opted_in", str(interaction.locale))
         )
 
-    @gallery.command(name="delete", description=ENGLISH["command.gallery.delete"])
-    @app_commands.describe(job=ENGLISH["option.job"])
+    @gallery.command(name="delete", description=described("command.gallery.delete"))
+    @app_commands.describe(job=described("option.job"))
     async def delete(self, interaction: discord.Interaction[VideoBot], job: JobNumber) -> None:
         locale = str(interaction.locale)
         assert interaction.guild_id is not None  # a guild-only group
@@ -102,13 +105,13 @@ class GalleryCommands(commands.Cog):
 
     # -- moderators ----------------------------------------------------------------
 
-    @gallery.command(name="settings", description=ENGLISH["command.gallery.settings"])
+    @gallery.command(name="settings", description=described("command.gallery.settings"))
     @moderator_only()
     @app_commands.describe(
-        public=ENGLISH["option.public"],
-        channel=ENGLISH["option.gallery_channel"],
-        clear_channel=ENGLISH["option.clear_channel"],
-        new_link=ENGLISH["option.new_link"],
+        public=described("option.public"),
+        channel=described("option.gallery_channel"),
+        clear_channel=described("option.clear_channel"),
+        new_link=described("option.new_link"),
     )
     async def settings(
         self,
@@ -146,17 +149,17 @@ class GalleryCommands(commands.Cog):
         lines.append(settings_message(current, self.bot.gallery_links, locale))
         await reply(interaction, "\n".join(lines))
 
-    @gallery.command(name="hide", description=ENGLISH["command.gallery.hide"])
+    @gallery.command(name="hide", description=described("command.gallery.hide"))
     @moderator_only()
-    @app_commands.describe(job=ENGLISH["option.job"])
+    @app_commands.describe(job=described("option.job"))
     async def hide(self, interaction: discord.Interaction[VideoBot], job: JobNumber) -> None:
         await moderate(interaction, lambda moderator: self.bot.gallery.hide(moderator, job))
         assert interaction.guild_id is not None  # the moderator check passed
         await self.bot.publisher.cross_poster.withdraw(interaction.guild_id)
 
-    @gallery.command(name="unhide", description=ENGLISH["command.gallery.unhide"])
+    @gallery.command(name="unhide", description=described("command.gallery.unhide"))
     @moderator_only()
-    @app_commands.describe(job=ENGLISH["option.job"])
+    @app_commands.describe(job=described("option.job"))
     async def unhide(self, interaction: discord.Interaction[VideoBot], job: JobNumber) -> None:
         await moderate(interaction, lambda moderator: self.bot.gallery.unhide(moderator, job))
 

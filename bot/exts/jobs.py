@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.cancelling import CancelButton, cancel_job
 from bot.errors import ERROR_MESSAGE
 from bot.mentions import NOBODY
-from bot.messages import ENGLISH, plural, text
+from bot.messages import described, text
 from jobs.views import JobView, recent_views
 
 if TYPE_CHECKING:
@@ -22,21 +22,21 @@ PROMPT_CHARS = 60  # of each job's prompt in the list: ten lines stay well withi
 
 class Jobs(commands.Cog):
     jobs = app_commands.Group(
-        name="jobs", description=ENGLISH["command.jobs"], guild_only=True, extras={ERROR_MESSAGE: "jobs.error"}
+        name="jobs", description=described("command.jobs"), guild_only=True, extras={ERROR_MESSAGE: "jobs.error"}
     )
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
 
-    @jobs.command(name="list", description=ENGLISH["command.jobs.list"])
+    @jobs.command(name="list", description=described("command.jobs.list"))
     async def list_jobs(self, interaction: discord.Interaction[VideoBot]) -> None:
         locale = str(interaction.locale)
         assert interaction.guild_id is not None  # a guild-only group
         views = await recent_views(self.bot.runner.database, interaction.guild_id, interaction.user.id)
         await _reply(interaction, jobs_message(views, locale))
 
-    @jobs.command(name="cancel", description=ENGLISH["command.jobs.cancel"])
-    @app_commands.describe(job=ENGLISH["option.job"])
+    @jobs.command(name="cancel", description=described("command.jobs.cancel"))
+    @app_commands.describe(job=described("option.job"))
     async def cancel(self, interaction: discord.Interaction[VideoBot], job: app_commands.Range[int, 1]) -> None:
         # Cancelling may edit the job's status message first: answer within Discord's 3 s.
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -46,7 +46,7 @@ class Jobs(commands.Cog):
 def jobs_message(views: list[JobView], locale: str) -> str:
     if not views:
         return text("jobs.empty", locale)
-    lines = [text("jobs.title", locale, count=len(views), count_s=plural(len(views)))]
+    lines = [text("jobs.title", locale, count=len(views))]
     for view in views:
         prompt = view.clip.prompt.replace("`", "'")
         if len(prompt) > PROMPT_CHARS:

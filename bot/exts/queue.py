@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.errors import ERROR_MESSAGE
-from bot.messages import ENGLISH
+from bot.messages import described
 from bot.moderating import moderate, reply
 from bot.queue_pages import QueuePageButton, queue_message, queue_view
 from jobs.queue_control import MAX_WEIGHT
@@ -28,7 +28,7 @@ Weight = app_commands.Range[int, 1, MAX_WEIGHT]
 class Queue(commands.Cog):
     queue = app_commands.Group(
         name="queue",
-        description=ENGLISH["command.queue"],
+        description=described("command.queue"),
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
         extras={ERROR_MESSAGE: "mod.error"},
@@ -37,7 +37,7 @@ class Queue(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
 
-    @queue.command(name="show", description=ENGLISH["command.queue.show"])
+    @queue.command(name="show", description=described("command.queue.show"))
     @moderator_only()
     async def show(self, interaction: discord.Interaction[VideoBot]) -> None:
         locale = str(interaction.locale)
@@ -45,19 +45,19 @@ class Queue(commands.Cog):
         page = await self.bot.queue_control.page(interaction.guild_id)
         await reply(interaction, queue_message(page, locale), view=queue_view(interaction.guild_id, page, locale))
 
-    @queue.command(name="pause", description=ENGLISH["command.queue.pause"])
+    @queue.command(name="pause", description=described("command.queue.pause"))
     @moderator_only()
     async def pause(self, interaction: discord.Interaction[VideoBot]) -> None:
         await moderate(interaction, self.bot.queue_control.pause)
 
-    @queue.command(name="resume", description=ENGLISH["command.queue.resume"])
+    @queue.command(name="resume", description=described("command.queue.resume"))
     @moderator_only()
     async def resume(self, interaction: discord.Interaction[VideoBot]) -> None:
         await moderate(interaction, self.bot.queue_control.resume)
 
-    @queue.command(name="priority", description=ENGLISH["command.queue.priority"])
+    @queue.command(name="priority", description=described("command.queue.priority"))
     @moderator_only()
-    @app_commands.describe(role=ENGLISH["option.role"], weight=ENGLISH["option.weight"])
+    @app_commands.describe(role=described("option.role"), weight=described("option.weight"))
     async def priority(self, interaction: discord.Interaction[VideoBot], role: discord.Role, weight: Weight) -> None:
         # Discord checks the range in its clients only: the service refuses anything else politely.
         await moderate(interaction, lambda moderator: self.bot.queue_control.set_priority(moderator, role.id, weight))

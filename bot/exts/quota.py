@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.errors import ERROR_MESSAGE
 from bot.members import role_ids
-from bot.messages import ENGLISH, plural, text
+from bot.messages import described, text
 from bot.moderating import moderate, reply
 from common.states import WindowKind
 from jobs.quota import MAX_CREDITS, QuotaWindow
@@ -30,7 +30,7 @@ Grant = app_commands.Range[int, 1, MAX_CREDITS]
 
 class Quota(commands.Cog):
     quota = app_commands.Group(
-        name="quota", description=ENGLISH["command.quota"], guild_only=True, extras={ERROR_MESSAGE: "mod.error"}
+        name="quota", description=described("command.quota"), guild_only=True, extras={ERROR_MESSAGE: "mod.error"}
     )
 
     def __init__(self, bot: VideoBot) -> None:
@@ -39,7 +39,7 @@ class Quota(commands.Cog):
     async def _standing(self, guild_id: int, member: discord.Member | discord.User) -> Standing:
         return await self.bot.admission.quota.standing(MemberRef(guild_id, member.id, role_ids(member)))
 
-    @quota.command(name="me", description=ENGLISH["command.quota.me"])
+    @quota.command(name="me", description=described("command.quota.me"))
     async def me(self, interaction: discord.Interaction[VideoBot]) -> None:
         locale = str(interaction.locale)
         if interaction.guild_id is None:
@@ -54,17 +54,16 @@ class Quota(commands.Cog):
                 credits=_credits_line(standing, locale),
                 active=standing.active_jobs,
                 max_active=standing.max_active_jobs,
-                cost=cost,
-                cost_s=plural(cost),
+                default_cost=text("quota.default_cost", locale, cost=cost),
             )
         ]
         if standing.banned:
             lines.append(text("quota.banned", locale))
         await reply(interaction, "\n".join(lines))
 
-    @quota.command(name="show", description=ENGLISH["command.quota.show"])
+    @quota.command(name="show", description=described("command.quota.show"))
     @moderator_only()
-    @app_commands.describe(member=ENGLISH["option.member"])
+    @app_commands.describe(member=described("option.member"))
     async def show(self, interaction: discord.Interaction[VideoBot], member: discord.Member) -> None:
         locale = str(interaction.locale)
         assert interaction.guild_id is not None  # the moderator check passed
@@ -85,16 +84,16 @@ class Quota(commands.Cog):
         )
         await reply(interaction, content)
 
-    @quota.command(name="set-default", description=ENGLISH["command.quota.set_default"])
+    @quota.command(name="set-default", description=described("command.quota.set_default"))
     @moderator_only()
-    @app_commands.describe(credits=ENGLISH["option.credits"])
+    @app_commands.describe(credits=described("option.credits"))
     async def set_default(self, interaction: discord.Interaction[VideoBot], credits: Credits) -> None:
         await moderate(interaction, lambda moderator: self.bot.moderation.set_default(moderator, credits))
 
-    @quota.command(name="set-role", description=ENGLISH["command.quota.set_role"])
+    @quota.command(name="set-role", description=described("command.quota.set_role"))
     @moderator_only()
     @app_commands.describe(
-        role=ENGLISH["option.role"], credits=ENGLISH["option.credits"], unlimited=ENGLISH["option.unlimited"]
+        role=described("option.role"), credits=described("option.credits"), unlimited=described("option.unlimited")
     )
     async def set_role(
         self,
@@ -108,29 +107,29 @@ class Quota(commands.Cog):
             lambda moderator: self.bot.moderation.set_role(moderator, role.id, credits, unlimited=unlimited),
         )
 
-    @quota.command(name="set-member", description=ENGLISH["command.quota.set_member"])
+    @quota.command(name="set-member", description=described("command.quota.set_member"))
     @moderator_only()
-    @app_commands.describe(member=ENGLISH["option.member"], credits=ENGLISH["option.credits"])
+    @app_commands.describe(member=described("option.member"), credits=described("option.credits"))
     async def set_member(
         self, interaction: discord.Interaction[VideoBot], member: discord.Member, credits: Credits | None = None
     ) -> None:
         await moderate(interaction, lambda moderator: self.bot.moderation.set_member(moderator, member.id, credits))
 
-    @quota.command(name="grant", description=ENGLISH["command.quota.grant"])
+    @quota.command(name="grant", description=described("command.quota.grant"))
     @moderator_only()
-    @app_commands.describe(member=ENGLISH["option.member"], credits=ENGLISH["option.grant_credits"])
+    @app_commands.describe(member=described("option.member"), credits=described("option.grant_credits"))
     async def grant(self, interaction: discord.Interaction[VideoBot], member: discord.Member, credits: Grant) -> None:
         await moderate(interaction, lambda moderator: self.bot.moderation.grant(moderator, member.id, credits))
 
-    @quota.command(name="reset", description=ENGLISH["command.quota.reset"])
+    @quota.command(name="reset", description=described("command.quota.reset"))
     @moderator_only()
-    @app_commands.describe(member=ENGLISH["option.member"])
+    @app_commands.describe(member=described("option.member"))
     async def reset(self, interaction: discord.Interaction[VideoBot], member: discord.Member) -> None:
         await moderate(interaction, lambda moderator: self.bot.moderation.reset(moderator, member.id))
 
-    @quota.command(name="window", description=ENGLISH["command.quota.window"])
+    @quota.command(name="window", description=described("command.quota.window"))
     @moderator_only()
-    @app_commands.describe(kind=ENGLISH["option.window"], reset_hour=ENGLISH["option.reset_hour"])
+    @app_commands.describe(kind=described("option.window"), reset_hour=described("option.reset_hour"))
     async def window(
         self,
         interaction: discord.Interaction[VideoBot],

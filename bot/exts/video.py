@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.members import role_ids
 from bot.mentions import NOBODY
-from bot.messages import ENGLISH, plural, text
+from bot.messages import described, text
 from bot.refusals import refusal_text
 from jobs.clip_options import MAX_SEED
 from jobs.errors import RequestRefused
@@ -31,13 +31,13 @@ class Video(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="video", description=ENGLISH["command.video"])
+    @app_commands.command(name="video", description=described("command.video"))
     @app_commands.guild_only()
     @app_commands.describe(
-        prompt=ENGLISH["option.prompt"],
-        negative_prompt=ENGLISH["option.negative_prompt"],
-        seed=ENGLISH["option.seed"],
-        preset=ENGLISH["option.preset"],
+        prompt=described("option.prompt"),
+        negative_prompt=described("option.negative_prompt"),
+        seed=described("option.seed"),
+        preset=described("option.preset"),
     )
     async def video(
         self,
@@ -65,6 +65,7 @@ class Video(commands.Cog):
             options={"prompt": prompt, "negative_prompt": negative_prompt, "seed": seed, "preset_id": preset},
             max_bytes=min(interaction.filesize_limit or DEFAULT_UPLOAD_LIMIT_BYTES, MAX_REQUEST_BYTES),
             role_ids=role_ids(interaction.user),
+            locale=locale,
         )
         # Discord enforces the option limits in its clients, but anything can arrive: check again.
         try:
@@ -91,9 +92,7 @@ class Video(commands.Cog):
         no choice at all."""
         locale = str(interaction.locale)
         return [
-            app_commands.Choice(
-                name=text("option.preset_choice", locale, preset=preset, cost=cost, cost_s=plural(cost)), value=preset
-            )
+            app_commands.Choice(name=text("option.preset_choice", locale, preset=preset, cost=cost), value=preset)
             for preset, cost in self.bot.admission.served_costs().items()
             if typed.lower() in preset
         ][:25]

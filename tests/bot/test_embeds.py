@@ -4,7 +4,7 @@ import string
 from datetime import UTC, datetime
 
 from bot.embeds import FIELD_VALUE_LIMIT, credit_embed
-from bot.messages import CATALOGUES, ENGLISH
+from bot.messages import CATALOGUES, ENGLISH, Entry, Plural
 from common.states import JobState
 from jobs.views import JobView
 from model.contract import VideoFile
@@ -21,7 +21,7 @@ def job(
         id=12, state=JobState.DELIVERED, guild_id=1, channel_id=2, user_id=3, user_name=user_name,
         clip=WAN.default_clip(prompt, seed=42), model_id=WAN.repo, licence=WAN.licence, licence_url=WAN.licence_url,
         authors=authors, cost=1, max_bytes=10 << 20, created_at=datetime(2026, 11, 25, tzinfo=UTC), failure=None,
-        video=video, poster_key=None, render_seconds=61.0, encode_seconds=0.5, message_id=None,
+        video=video, poster_key=None, render_seconds=61.0, encode_seconds=0.5, message_id=None, locale="en-US",
     )  # fmt: skip
 
 
@@ -60,8 +60,11 @@ def test_credit_embed_escapes_the_authors_a_presets_file_names() -> None:
 
 
 def test_every_catalogue_has_every_english_key_and_the_same_placeholders() -> None:
-    def placeholders(template: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    def placeholders(entry: Entry) -> set[str]:
+        forms = entry.forms.values() if isinstance(entry, Plural) else (entry,)
+        found = [{name for _, name, _, _ in string.Formatter().parse(form) if name} for form in forms]
+        assert all(names == found[0] for names in found), entry  # every form of a plural says the same
+        return found[0]
 
     for language, catalogue in CATALOGUES.items():
         assert set(catalogue) == set(ENGLISH), language
