@@ -328,6 +328,11 @@ ENGLISH: Catalogue = {
     "audit.gallery_channel": "gallery channel {before} → {after}",
     "audit.gallery_hide": "hid job #{target} from the gallery",
     "audit.gallery_unhide": "put job #{target} back in the gallery",
+    # /video's options, their refusals and the prompt's flags
+    # the buttons on every posted clip: Reroll, Details, Delete
+    # the live preview
+    # server safety settings: /settings
+    # /help and the bot's presence
 }
 
 CATALOGUES: Mapping[str, Catalogue] = {"en": ENGLISH}

@@ -71,6 +71,11 @@ class JobAdmission:
         clip = resolve_clip(preset, request.options)
         return ValidRequest(request, preset, clip, clip_cost(preset, clip))
 
+    async def screen(self, request: VideoRequest) -> ValidRequest:
+        """Everything checked before the member is shown the price: the options (validate), then the server's own
+        rules. Raises a RequestRefused subclass; nothing is charged either way."""
+        return self.validate(request)
+
     def default_clip_cost(self) -> int:
         return default_clip_cost(self._served_preset(self.default_preset_id))
 

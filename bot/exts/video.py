@@ -69,7 +69,7 @@ class Video(commands.Cog):
         )
         # Discord enforces the option limits in its clients, but anything can arrive: check again.
         try:
-            valid = admission.validate(request)
+            valid = await admission.screen(request)
         except RequestRefused as refusal:
             await _refuse(interaction, refusal_text(refusal, locale))
             return
