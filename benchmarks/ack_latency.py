@@ -2,7 +2,7 @@
 
 Starts `python -m bot` (tiny preset, CPU) against the fake Discord, dispatches 100
 /video interactions from 100 members as fast as the gateway takes them, and measures
-the time from each dispatch to the bot's first interaction callback (the defer).
+the time from each dispatch to the bot's first interaction callback (the answer with the settings and the cost).
 Discord drops an interaction that gets no answer within 3 s; the target is p99 < 100 ms.
 
     .venv/bin/python benchmarks/ack_latency.py [--members 100]

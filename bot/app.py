@@ -23,6 +23,7 @@ from jobs.queue_control import QueueControl
 from jobs.quota import QuotaDefaults
 from jobs.quota_policy import QuotaPolicy
 from jobs.runner import JobRunner
+from jobs.server_rules import ServerRulesService
 from model.contract import RenderBackend
 from model.distributed.backend import ArqBackend
 from model.local_backend import LocalWorkerBackend, WorkerConfig
@@ -72,7 +73,8 @@ def web_gallery(settings: BotSettings, gallery: GalleryService, media: MediaFile
 
 
 async def serve(bot: VideoBot, runner: JobRunner, lease: InstanceLease, token: str) -> None:
-    """Log in and serve until closed: by SIGTERM, or when another process takes the lease."""
+    """Log in and serve until closed: by SIGTERM, when another process takes the lease, or when the render backend
+    cannot start (raised here: model.local_backend.WorkerStartError)."""
     # `docker stop` sends SIGTERM: close cleanly so the worker and the database shut down too.
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
 
@@ -85,6 +87,8 @@ async def serve(bot: VideoBot, runner: JobRunner, lease: InstanceLease, token: s
         await bot.start(token)
     finally:
         keeper.cancel()
+    if bot.start_failure is not None:  # the model could not load: the bot stopped for it
+        raise bot.start_failure
 
 
 async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -> None:
@@ -92,7 +96,8 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
 
     Raises discord.LoginFailure for a bad token, jobs.lease.LeaseHeld when another bot process serves the
     database (after waiting out its lease once), LeaseLost when another one took it over meanwhile,
-    GalleryPortUnavailable when the web gallery's port is taken.
+    GalleryPortUnavailable when the web gallery's port is taken, model.local_backend.WorkerStartError when the
+    video model cannot load (after logging in: the bot answers while it loads).
     """
     point_discord_py_at(settings)
     database = Database(settings.database.url)
@@ -124,6 +129,9 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
         )
         moderation = ModerationService(database=database, policy=quota, clock=clock)
         queue_control = QueueControl(database=database, clock=clock, on_resumed=runner.wake)
+        server_rules = ServerRulesService(
+            database=database, clock=clock, presets=settings.video.presets, on_changed=admission.rules.forget
+        )
         gallery = GalleryService(database=database, media=media, clock=clock)
         web = web_gallery(settings, gallery, media)
         if web is not None:
@@ -134,6 +142,7 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
                 runner=runner,
                 moderation=moderation,
                 queue_control=queue_control,
+                server_rules=server_rules,
                 media=media,
                 estimates=JobEstimates(database, clock, parallel_renders=lambda: backend.renders_at_once),
                 gallery=gallery,

@@ -1,7 +1,11 @@
-"""The discord.py client: loads the extensions, syncs the commands, starts the job service."""
+"""The discord.py client: loads the extensions, syncs the commands, starts the job service and keeps the presence.
+
+The job service starts in the background: the bot logs in and answers while the model loads, and a model that
+cannot load stops the bot (start_failure, raised by bot.app.run_bot)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Unpack
 
@@ -11,7 +15,9 @@ from discord.ext import commands
 from bot.cross_posts import CrossPoster
 from bot.errors import AnsweringTree
 from bot.mentions import NOBODY
+from bot.presence import PRESENCE_EVERY, PresenceKeeper
 from bot.publisher import DEFAULT_STATUS_TIMING, DiscordPublisher, StatusTiming
+from bot.translator import CatalogueTranslator
 from jobs.admission import JobAdmission
 from jobs.estimates import JobEstimates
 from jobs.gallery import GalleryService
@@ -19,6 +25,7 @@ from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
 from jobs.queue_control import QueueControl
 from jobs.runner import JobRunner
+from jobs.server_rules import ServerRulesService
 
 if TYPE_CHECKING:
     from discord.ext.commands.bot import _BotOptions
@@ -32,6 +39,9 @@ EXTENSIONS = (
     "bot.exts.jobs",
     "bot.exts.queue",
     "bot.exts.gallery",
+    "bot.exts.clips",
+    "bot.exts.help",
+    "bot.exts.settings",
 )
 
 
@@ -43,12 +53,14 @@ class VideoBot(commands.Bot):
         runner: JobRunner,
         moderation: ModerationService,
         queue_control: QueueControl,
+        server_rules: ServerRulesService,
         media: MediaFiles,
         estimates: JobEstimates,
         gallery: GalleryService,
         gallery_links: str | None,
         guild_id: int | None,
         status_timing: StatusTiming = DEFAULT_STATUS_TIMING,
+        presence_every: float = PRESENCE_EVERY,
         **options: Unpack[_BotOptions],
     ) -> None:
         options.setdefault("allowed_mentions", NOBODY)  # the default for every message; posts name their one ping
@@ -63,18 +75,46 @@ class VideoBot(commands.Bot):
         self.runner = runner
         self.moderation = moderation
         self.queue_control = queue_control
+        self.server_rules = server_rules
         self.gallery = gallery
         self.gallery_links = gallery_links
         """Where the web gallery's links start (GallerySettings.link_base); None when there is none to link to."""
-        self.publisher = DiscordPublisher(self, media, estimates, CrossPoster(self, gallery, media), status_timing)
+        self.publisher = DiscordPublisher(
+            self,
+            media,
+            estimates,
+            CrossPoster(self, gallery, media),
+            status_timing,
+            model_loading=lambda: runner.model_loading,
+        )
         self.sync_guild_id = guild_id
+        self.presence = PresenceKeeper(
+            self, model_loading=lambda: runner.model_loading, queue_length=queue_control.length, every=presence_every
+        )
+        self.start_failure: Exception | None = None
+        """Why the render backend could not start (the model cannot load); run_bot raises it once the bot stopped."""
+        self._start_watch: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.tree.set_translator(CatalogueTranslator())  # the synced commands carry every catalogue's words
         await self._sync_commands()
-        await self.runner.start(self.publisher)
+        # The model loads in the background (minutes on a first start): the bot logs in and answers meanwhile.
+        self.runner.launch(self.publisher)
+        self._start_watch = asyncio.create_task(self._stop_unless_started())
         self.publisher.start()
+        self.presence.start()
+
+    async def _stop_unless_started(self) -> None:
+        """A render backend that cannot start stops the bot; run_bot then raises why."""
+        try:
+            await self.runner.started()
+        except Exception as error:
+            self.start_failure = error
+            await self.close()
+            return
+        self.presence.poke()  # the model is ready: say so without waiting for the next look
 
     async def _sync_commands(self) -> None:
         if self.sync_guild_id is None:
@@ -103,6 +143,7 @@ class VideoBot(commands.Bot):
         log.info("logged in as %s (%s) in %d server(s)", self.user, self.user.id, len(self.guilds))
 
     async def close(self) -> None:
+        await self.presence.close()
         await self.runner.close()
         await self.publisher.close()
         await super().close()

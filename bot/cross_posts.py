@@ -4,9 +4,10 @@ A cross-post is the gallery's, never the job's: it is made once the delivery is 
 on_delivered), and whatever stops it (a channel deleted, a permission taken away, Discord down) is logged, once per
 channel until one gets through, and changes nothing for the job or its requester's status. jobs.gallery decides
 whether a clip is cross-posted at all (a gallery channel is set, the clip is in the gallery, so its creator has not
-opted out, and it was not cross-posted yet); the post credits the creator by mention, pings no one, and carries a
-nonce, so a repeat within Discord's nonce window returns the first post. A crash between the delivery's record and
-its cross-post loses the cross-post, not the clip.
+opted out, and it was not cross-posted yet); the post credits the creator by mention, pings no one, is written in
+the creator's language (the job's locale, as their own post is), carries the post's buttons (bot.clip_buttons),
+and carries a nonce, so a repeat within Discord's nonce window returns the first post. A crash between the delivery's
+record and its cross-post loses the cross-post, not the clip.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import logging
 import aiohttp
 import discord
 
+from bot.clip_buttons import post_view
 from bot.embeds import credit_embed
 from bot.mentions import NOBODY
 from bot.messages import text
-from bot.starring import star_view
 from jobs.gallery import GalleryService
 from jobs.media import MediaFiles
 from jobs.views import JobView
@@ -87,10 +88,10 @@ class CrossPoster:
         if not isinstance(channel, discord.abc.Messageable):
             raise ChannelUnusable(f"{type(channel).__name__} is not a channel to post in")
         message = await channel.send(
-            content=text("gallery.cross_post", job_id=job.id, creator=f"<@{job.user_id}>"),
+            content=text("gallery.cross_post", job.locale, job_id=job.id, creator=f"<@{job.user_id}>"),
             embed=credit_embed(job),
             file=discord.File(self.media.path(job.video.key), filename=f"video-{job.id}.mp4"),
-            view=star_view(job.id, 0),
+            view=post_view(job.id, 0, job.locale),
             allowed_mentions=NOBODY,  # the credit names the creator; their own post pinged them already
             nonce=f"gallery-{job.id}",
         )

@@ -1,4 +1,5 @@
-"""The credit embed that travels with every posted clip."""
+"""The credit embed that travels with every posted clip, in its requester's language (the job's locale): the
+post is the answer to their request, wherever it is shown."""
 
 from __future__ import annotations
 
@@ -14,30 +15,30 @@ EMBED_COLOUR = discord.Colour(0x5865F2)
 
 
 def credit_embed(job: JobView) -> discord.Embed:
-    clip = job.clip
+    clip, locale = job.clip, job.locale
     embed = discord.Embed(
-        title=text("post.title", job_id=job.id),
+        title=text("post.title", locale, job_id=job.id),
         description=">>> " + safe_user_text(clip.prompt, DESCRIPTION_LIMIT - 4),
         colour=EMBED_COLOUR,
         timestamp=job.created_at,
     )
-    embed.add_field(name=text("post.requested_by"), value=f"<@{job.user_id}>", inline=True)
-    embed.add_field(name=text("post.model"), value=_model_line(job), inline=True)
-    embed.add_field(name=text("post.licence"), value=f"[{job.licence}]({job.licence_url})", inline=True)
-    embed.add_field(name=text("post.preset"), value=f"`{clip.preset_id}`", inline=True)
-    embed.add_field(name=text("post.seed"), value=f"`{clip.seed}`", inline=True)
+    embed.add_field(name=text("post.requested_by", locale), value=f"<@{job.user_id}>", inline=True)
+    embed.add_field(name=text("post.model", locale), value=_model_line(job), inline=True)
+    embed.add_field(name=text("post.licence", locale), value=f"[{job.licence}]({job.licence_url})", inline=True)
+    embed.add_field(name=text("post.preset", locale), value=f"`{clip.preset_id}`", inline=True)
+    embed.add_field(name=text("post.seed", locale), value=f"`{clip.seed}`", inline=True)
     if job.render_seconds is not None:
-        embed.add_field(name=text("post.render_time"), value=seconds(job.render_seconds), inline=True)
-    embed.add_field(name=text("post.clip"), value=_clip_line(job), inline=False)
-    embed.set_footer(text=text("post.footer", job_id=job.id))
+        embed.add_field(name=text("post.render_time", locale), value=seconds(job.render_seconds, locale), inline=True)
+    embed.add_field(name=text("post.clip", locale), value=_clip_line(job), inline=False)
+    embed.set_footer(text=text("post.footer", locale, job_id=job.id))
     return embed
 
 
 def _model_line(job: JobView) -> str:
     """The model and its authors, who are whatever a presets file says: escaped, and cut to fit the field."""
     model = f"`{job.model_id}`"
-    room = FIELD_VALUE_LIMIT - len(text("post.model_value", model=model, authors=""))
-    return text("post.model_value", model=model, authors=safe_user_text(job.authors, room))
+    room = FIELD_VALUE_LIMIT - len(text("post.model_value", job.locale, model=model, authors=""))
+    return text("post.model_value", job.locale, model=model, authors=safe_user_text(job.authors, room))
 
 
 def _clip_line(job: JobView) -> str:
@@ -45,7 +46,13 @@ def _clip_line(job: JobView) -> str:
     clip, video = job.clip, job.video
     if video is None:
         return text(
-            "post.clip_value", frames=clip.frames, fps=clip.fps, width=clip.width, height=clip.height, steps=clip.steps
+            "post.clip_value",
+            job.locale,
+            frames=clip.frames,
+            fps=clip.fps,
+            width=clip.width,
+            height=clip.height,
+            steps=clip.steps,
         )
     posted = {
         "frames": video.frames,
@@ -55,5 +62,5 @@ def _clip_line(job: JobView) -> str:
         "steps": clip.steps,
     }
     if (video.width, video.height) == (clip.width, clip.height):
-        return text("post.clip_value", **posted)
-    return text("post.clip_encoded", **posted, rendered=f"{clip.width}×{clip.height}")
+        return text("post.clip_value", job.locale, **posted)
+    return text("post.clip_encoded", job.locale, **posted, rendered=f"{clip.width}×{clip.height}")

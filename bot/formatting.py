@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import discord
+from babel.numbers import format_decimal
+
+from bot.messages import language_of, text
 
 BAR_WIDTH = 20
 
@@ -33,8 +36,9 @@ def progress_bar(step: int, total: int) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
-def seconds(value: float) -> str:
+def seconds(value: float, locale: str) -> str:
+    """A duration in the locale's words and decimal mark: "7.5 s" and "1 min 05 s", or "7,5 giây"."""
     if value < 60:
-        return f"{value:.1f} s"
+        return text("time.seconds", locale, seconds=format_decimal(value, "0.0", locale=language_of(locale)))
     minutes, rest = divmod(int(value), 60)
-    return f"{minutes} min {rest:02d} s"
+    return text("time.minutes", locale, minutes=minutes, seconds=f"{rest:02d}")

@@ -1,36 +1,37 @@
 """Every string a member or moderator reads, in one catalogue per language.
 
 A catalogue maps a key to its words: a format string, or a Plural whose form Babel chooses from one count by the
-language's CLDR plural rules (English: one, other; Vietnamese: other). Every catalogue has the same keys with the
-same placeholders (tests/bot/test_catalogues.py). A member's Discord locale picks the catalogue: Vietnamese for
-`vi`, English otherwise.
+language's CLDR plural rules (bot.plurals). Every catalogue has the same keys with the same placeholders, and every
+key the code uses is in them (tests/bot/test_catalogues.py). A member's Discord locale picks the catalogue:
+Vietnamese for `vi`, English otherwise. Commands, options and choices reach Discord in English with their key
+(described), and bot.translator gives Discord the other languages' words, names included (NAMES), when it syncs.
+
+ENGLISH is the reference: a key is added here first, then to every other catalogue (bot/messages_vi.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from types import MappingProxyType
 
 from babel import Locale
 from discord.app_commands import locale_str
 
+from bot.messages_vi import VIETNAMESE, VIETNAMESE_NAMES
+from bot.plurals import Catalogue, Entry, Plural
 
-class Plural:
-    """Words that change with a count: one form per CLDR plural category the language has, "other" always."""
-
-    __slots__ = ("by", "forms")
-
-    def __init__(self, by: str, **forms: str) -> None:
-        if "other" not in forms:
-            raise ValueError("a plural needs its 'other' form")
-        self.by = by
-        """The parameter whose value chooses the form."""
-        self.forms: Mapping[str, str] = MappingProxyType(forms)
-
-
-Entry = str | Plural
-Catalogue = Mapping[str, Entry]
+__all__ = [
+    "CATALOGUES",
+    "DEFAULT_LANGUAGE",
+    "ENGLISH",
+    "NAMES",
+    "Catalogue",
+    "Entry",
+    "Plural",
+    "described",
+    "language_of",
+    "text",
+]
 
 ENGLISH: Catalogue = {
     # /video: refusals (always ephemeral)
@@ -328,15 +329,291 @@ ENGLISH: Catalogue = {
     "audit.gallery_channel": "gallery channel {before} → {after}",
     "audit.gallery_hide": "hid job #{target} from the gallery",
     "audit.gallery_unhide": "put job #{target} back in the gallery",
+    # words other messages are made of: a prompt field, a choice, a duration, a channel permission
+    "field.prompt": "prompt",
+    "field.negative_prompt": "negative prompt",
+    "choice.window.daily": "daily",
+    "choice.window.rolling": "rolling",
+    "time.seconds": "{seconds} s",
+    "time.minutes": "{minutes} min {seconds} s",
+    "permission.view_channel": "View Channel",
+    "permission.send_messages": "Send Messages",
+    "permission.send_messages_in_threads": "Send Messages in Threads",
+    "permission.attach_files": "Attach Files",
+    "permission.embed_links": "Embed Links",
     # /video's options, their refusals and the prompt's flags
+    "option.aspect": "The picture's shape: landscape, portrait or square",
+    "option.duration": "How long the clip is, in seconds (the lengths the preset can make are suggested)",
+    "option.steps": "Denoising steps: fewer is faster and cheaper, more is finer (each preset has its range)",
+    "choice.aspect.16:9": "16:9 landscape",
+    "choice.aspect.9:16": "9:16 portrait",
+    "choice.aspect.1:1": "1:1 square",
+    "option.preset_described": Plural(
+        "cost",
+        one="{preset}: {description} · {cost} credit",
+        other="{preset}: {description} · {cost} credits",
+    ),
+    "option.duration_choice": "{seconds} · {frames} frames at {fps} fps · {credits}",
+    "value.seconds": Plural("seconds", one="{seconds} second", other="{seconds} seconds"),
+    "value.credits": Plural("credits", one="{credits} credit", other="{credits} credits"),
+    "aspect.unavailable": "`{preset}` doesn't make `{aspect}` clips. Choose one of {aspects}.",
+    "duration.unavailable": "`{preset}` can't make a clip of that length. Choose a duration in seconds: {allowed}.",
+    "duration.none": "`{preset}` has no length it can make in whole seconds: leave the duration out.",
+    "steps.out_of_range": "`{preset}` renders with {minimum} to {maximum} steps: choose a whole number in that range.",
+    "flag.without_value": "`{flag}` in your prompt needs a value after it, like `--seed 42` or `--ar 9:16`.",
+    "video.first_answer": Plural(
+        "cost",
+        one="This clip costs **{cost} credit**. Queuing it…",
+        other="This clip costs **{cost} credits**. Queuing it…",
+    ),
+    "video.settings_title": "Your clip's settings",
+    "video.setting_preset": "Preset",
+    "video.setting_size": "Aspect and size",
+    "video.setting_duration": "Duration",
+    "video.setting_steps": "Steps",
+    "video.setting_seed": "Seed",
+    "video.setting_negative_prompt": "Avoiding",
+    "video.setting_flags": "From your prompt",
+    "video.size_value": "{aspect} · {width}×{height}",
+    "video.duration_value": "{seconds} · {frames} frames at {fps} fps",
+    "flag.applied": "`{flag}`: applied",
+    "flag.ignored_option": "`{flag}`: ignored, since you chose `{option}` yourself",
+    "flag.ignored_repeated": "`{flag}`: ignored, since a later flag sets `{option}`",
+    "flag.unknown": "`{flag}`: not a flag I know, so it stays in your prompt",
     # the buttons on every posted clip: Reroll, Details, Delete
+    "clip.reroll": "🎲 Reroll",
+    "clip.details": "Details",
+    "clip.delete": "Delete",
+    "clip.gone": "That video is gone: **job #{job_id}** no longer exists.",
+    "clip.error": "Something went wrong on my side, and nothing was changed. Please try again in a moment.",
+    "details.title": "Job #{job_id} · details",
+    "details.prompt": "Prompt",
+    "details.negative_prompt": "Negative prompt",
+    "details.command": "Copy as command",
+    "details.no_command": "This bot no longer has the preset `{preset}`, so no command makes this video again.",
+    "details.guidance": "Guidance",
+    "details.encode_time": "Encode time",
+    "details.gallery": "Gallery",
+    "details.gallery_link": "[Its page in the web gallery]({url})",
+    "delete.confirm_own": (
+        "Delete **job #{job_id}**? Its post goes for everyone, and the video leaves the gallery with its files, for "
+        "good. Its credits stay spent."
+    ),
+    "delete.confirm_moderator": (
+        "Delete the post of **job #{job_id}** by {creator}? It goes for everyone, and the video is hidden from the "
+        "gallery (`/gallery unhide` brings it back there; `/mod audit` records it)."
+    ),
+    "delete.confirm_button": "Delete",
+    "delete.keep_button": "Keep",
+    "delete.kept": "Kept **job #{job_id}**: nothing was deleted.",
+    "delete.deleted_own": (
+        "Deleted **job #{job_id}**: its post, its place in the gallery and its files are gone. Its credits stay spent."
+    ),
+    "delete.deleted_moderator": "Deleted the post of **job #{job_id}**, and the video is hidden from the gallery.",
+    "delete.not_yours": (
+        "**Job #{job_id}** isn't yours: only the member who made it, or a moderator of this server, can delete it."
+    ),
+    "delete.post_gone": "The post of **job #{job_id}** is gone already: there is nothing left to delete.",
     # the live preview
+    "status.preview": "A rough look at the middle of your clip after step {step}: the finished video will be sharper.",
     # server safety settings: /settings
+    "command.settings": "This server's safety settings for videos (moderators)",
+    "command.settings.show": "All of this server's safety settings at a glance",
+    "command.settings.channels": "Where /video may be used in this server",
+    "command.settings.channels.add": "Allow /video in a channel: once one is listed, only listed channels allow it",
+    "command.settings.channels.remove": "Stop allowing /video in a channel: with none listed, it works anywhere",
+    "command.settings.channels.list": "The channels where /video may be used",
+    "command.settings.blocklist": "Words and phrases refused in prompts",
+    "command.settings.blocklist.add": "Refuse prompts that hold a word or phrase (* stands for letters within a word)",
+    "command.settings.blocklist.remove": "Stop refusing a word or phrase",
+    "command.settings.blocklist.list": "The words and phrases this server refuses in prompts",
+    "command.settings.blocklist.default": "Switch the built-in blocklist on or off",
+    "command.settings.presets": "Which presets this server allows",
+    "command.settings.presets.disable": "Turn a preset off in this server",
+    "command.settings.presets.enable": "Turn a preset back on in this server",
+    "command.settings.presets.sensitive": "Allow presets marked sensitive in age-restricted channels, or nowhere",
+    "command.settings.limits": "This server's longest clip and most steps, below the presets' own",
+    "option.channel": "The channel",
+    "option.term": "A word or phrase; * stands for any letters within a word (kill* also blocks killing)",
+    "option.scope": "Where it is refused (everywhere unless you choose)",
+    "choice.scope.everywhere": "Everywhere",
+    "choice.scope.outside_age_restricted": "Outside age-restricted channels only",
+    "option.enabled": "On (true) or off (false)",
+    "option.settings_preset": "The preset",
+    "option.allow_sensitive": "true: allowed in age-restricted channels only; false: allowed nowhere",
+    "option.max_seconds": "The longest clip in seconds (0: the presets' own)",
+    "option.max_steps": "The most denoising steps per clip (0: the presets' own)",
+    "settings.channel_not_allowed": (
+        "In this server, /video works only in {channels} and their threads. Nothing was charged."
+    ),
+    "settings.preset_disabled": (
+        "The preset `{preset}` is turned off in this server. You can use {allowed}. Nothing was charged."
+    ),
+    "settings.preset_disabled_none": (
+        "The preset `{preset}` is turned off in this server, and no other preset is on here. Nothing was charged."
+    ),
+    "settings.sensitive_preset_age_restricted": (
+        "The preset `{preset}` is marked sensitive: this server allows it only in age-restricted channels. "
+        "Nothing was charged."
+    ),
+    "settings.sensitive_preset_refused": (
+        "The preset `{preset}` is marked sensitive, and this server doesn't allow sensitive presets. "
+        "Nothing was charged."
+    ),
+    "settings.above_max_duration": Plural(
+        "maximum",
+        one="This server allows clips of at most {maximum} second: please choose a shorter duration or another "
+        "preset. Nothing was charged.",
+        other="This server allows clips of at most {maximum} seconds: please choose a shorter duration or another "
+        "preset. Nothing was charged.",
+    ),
+    "settings.above_max_steps": Plural(
+        "maximum",
+        one="This server allows at most {maximum} step per clip: please choose fewer steps or another preset. "
+        "Nothing was charged.",
+        other="This server allows at most {maximum} steps per clip: please choose fewer steps or another preset. "
+        "Nothing was charged.",
+    ),
+    "settings.prompt_blocked": (
+        "Your {field} contains words this server doesn't allow. Please rephrase it. Nothing was charged."
+    ),
+    "settings.prompt_blocked_age_restricted": (
+        "Your {field} contains words this server allows only in age-restricted channels. Please rephrase it, or "
+        "ask in an age-restricted channel. Nothing was charged."
+    ),
+    "settings.term_empty": "Please type the word or phrase. Nothing was changed.",
+    "settings.term_too_long": "That term is too long: please keep it to {limit} characters. Nothing was changed.",
+    "settings.term_too_many_words": "A term can be at most {limit} words. Nothing was changed.",
+    "settings.term_too_broad": (
+        "That term would refuse almost every prompt: it needs at least {limit} letters or digits besides `*`. "
+        "Nothing was changed."
+    ),
+    "settings.list_full.channels": (
+        "This server already lists {limit} channels for /video, the most it can. Remove one first. Nothing was changed."
+    ),
+    "settings.list_full.blocklist": (
+        "This server's blocklist already holds {limit} terms, the most it can. Remove one first. Nothing was changed."
+    ),
+    "settings.unchanged.video_channel_add": "That channel is on the list already. Nothing was changed.",
+    "settings.unchanged.video_channel_remove": "That channel isn't on the list. Nothing was changed.",
+    "settings.unchanged.blocklist_add": (
+        "That term is on the blocklist already, refused everywhere. Nothing was changed."
+    ),
+    "settings.unchanged.blocklist_add_sensitive": (
+        "That term is on the blocklist already, refused outside age-restricted channels. Nothing was changed."
+    ),
+    "settings.unchanged.blocklist_remove": "That term isn't on this server's blocklist. Nothing was changed.",
+    "settings.unchanged.blocklist_default": "The built-in blocklist is set that way already. Nothing was changed.",
+    "settings.unchanged.sensitive_presets": "Sensitive presets are set that way already. Nothing was changed.",
+    "settings.unchanged.preset_disable": "That preset is off here already. Nothing was changed.",
+    "settings.unchanged.preset_enable": "That preset isn't turned off here. Nothing was changed.",
+    "settings.unchanged.max_duration": "The longest clip is set to that already. Nothing was changed.",
+    "settings.unchanged.max_steps": "The most steps are set to that already. Nothing was changed.",
+    "settings.title": "**Safety settings in this server**",
+    "settings.channels_anywhere": "/video: in any channel where I can post",
+    "settings.channels_listed": "/video: only in {channels} and their threads",
+    "settings.blocklist_summary": Plural(
+        "count",
+        one="Blocklist: {count} term of this server's · built-in list {default}",
+        other="Blocklist: {count} terms of this server's · built-in list {default}",
+    ),
+    "settings.presets_all_on": "Presets: all on",
+    "settings.presets_off": "Presets turned off here: {presets}",
+    "settings.sensitive_on": "Presets marked sensitive: allowed in age-restricted channels only",
+    "settings.sensitive_off": "Presets marked sensitive: not allowed",
+    "settings.limits": "Longest clip: {duration} · most steps: {steps}",
+    "settings.no_maximum": "the preset's own",
+    "settings.blocklist_title": "**This server's blocklist**, refused in prompts and negative prompts:",
+    "settings.blocklist_everywhere": "Everywhere: {terms}",
+    "settings.blocklist_sensitive": "Outside age-restricted channels: {terms}",
+    "settings.blocklist_empty": "This server has no terms of its own.",
+    "settings.blocklist_default_on": "**The built-in list is on**, and adds:",
+    "settings.blocklist_default_off": (
+        "The built-in list is off (`/settings blocklist default enabled:true` switches it on)."
+    ),
+    "value.on": "on",
+    "value.off": "off",
+    "audit.video_channel_add": "/video allowed in {target}",
+    "audit.video_channel_remove": "/video no longer listed for {target}",
+    "audit.blocklist_add": "blocked {after} in prompts everywhere",
+    "audit.blocklist_add_sensitive": "blocked {after} in prompts outside age-restricted channels",
+    "audit.blocklist_remove": "unblocked {before}",
+    "audit.blocklist_default": "built-in blocklist {before} → {after}",
+    "audit.sensitive_presets": "sensitive presets in age-restricted channels {before} → {after}",
+    "audit.preset_disable": "turned the preset {after} off",
+    "audit.preset_enable": "turned the preset {before} back on",
+    "audit.max_duration": "longest clip (seconds) {before} → {after}",
+    "audit.max_steps": "most steps per clip {before} → {after}",
     # /help and the bot's presence
+    "command.help": "How to make videos here: /video and its options, your credits, the buttons, the gallery",
+    "help.error": "Something went wrong on my side. Please try /help again in a moment.",
+    "help.title": "Making videos with this bot",
+    "help.intro": (
+        "Describe a scene and I turn it into a short AI-generated video, posted in the channel where you asked. "
+        "Only you can see this message."
+    ),
+    "help.loading": (
+        "**The video model is loading** (this takes a few minutes after the bot starts): videos you ask for now "
+        "wait in the queue and render once it is ready."
+    ),
+    "help.video": "Only the prompt is required; the other options are up to you:",
+    "help.option": "`{name}` · {description}",
+    "help.video_answer": (
+        "My first answer shows the settings I will use and what the video costs, and then how it is doing: "
+        "**Cancel** there stops it and refunds it. {jobs} lists your recent videos."
+    ),
+    "help.flags_title": "Flags in the prompt",
+    "help.flags": (
+        "Used to other generators? End the prompt with these and I use them as options, and say so:\n"
+        "`--ar 9:16` the aspect · `--seed 42` the seed · `--no text, logos` what the video should avoid"
+    ),
+    "help.credits_title": "Your credits in this server",
+    "help.credits": (
+        "Every video costs credits: more for a longer, larger or finer one, and more for a heavier model. "
+        "Here you get {allowance} credits ({window}); you have {left} left, and more come {resets_at}."
+    ),
+    "help.credits_unlimited": "Every video costs credits, but your role here has no credit limit.",
+    "help.credits_default": Plural(
+        "cost",
+        one="The default video costs {cost} credit. A video that fails or is cancelled is refunded. {quota_me} "
+        "shows your credits at any time.",
+        other="The default video costs {cost} credits. A video that fails or is cancelled is refunded. {quota_me} "
+        "shows your credits at any time.",
+    ),
+    "help.banned": "A moderator has turned off videos for you in this server.",
+    "help.buttons_title": "Buttons under a posted video",
+    "help.buttons": (
+        "**Star**: vote for it in the server's gallery (click again to take your star back)\n"
+        "**Reroll**: the same settings with a new seed; the new video is yours, and costs your credits\n"
+        "**Details**: every setting, the seed, how long it took, and a command that makes it again\n"
+        "**Delete**: the member who asked for it, or a moderator, removes the post"
+    ),
+    "help.gallery_title": "The gallery",
+    "help.gallery": (
+        "Posted videos join this server's gallery: {recent}, {top} and {member} browse it. {optout} takes your "
+        "videos out of it, past and future ({optin} brings them back), and {delete} removes one of yours for good."
+    ),
+    "help.moderators_title": "For moderators",
+    "help.moderators": (
+        "{quota} sets credits and their reset, {queue} pauses and orders the queue, {mod} bans members "
+        "and shows the audit log, {settings} chooses where {video} works and which prompts it refuses."
+    ),
+    "status.model_loading": (
+        "The video model is loading (this takes a few minutes after the bot starts): your video starts rendering "
+        "once it is ready"
+    ),
+    "presence.loading": "Loading the video model…",
+    "presence.queue": Plural(
+        "count", one="{count} video in the queue · /help", other="{count} videos in the queue · /help"
+    ),
 }
 
-CATALOGUES: Mapping[str, Catalogue] = {"en": ENGLISH}
+CATALOGUES: Mapping[str, Catalogue] = {"en": ENGLISH, "vi": VIETNAMESE}
 DEFAULT_LANGUAGE = "en"
+
+NAMES: Mapping[str, Mapping[str, str]] = {"vi": VIETNAMESE_NAMES}
+"""Per language but English: the names of commands ("/quota set-default", by their full English name) and of
+options ("negative_prompt"), as Discord shows them to a member in that language (bot.translator)."""
 
 
 def language_of(locale: str) -> str:
@@ -351,9 +628,12 @@ def _babel_locale(language: str) -> Locale:
 
 
 def text(key: str, locale: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
-    """The words for key in the locale's language, with params filled in."""
+    """The words for key in the locale's language, with params filled in. A key missing from that language's
+    catalogue (tests/bot/test_catalogues.py fails for it) reads in English rather than failing the message."""
     language = language_of(locale)
-    entry = CATALOGUES[language][key]
+    entry = CATALOGUES[language].get(key)
+    if entry is None:
+        language, entry = DEFAULT_LANGUAGE, ENGLISH[key]
     if isinstance(entry, Plural):
         count = params[entry.by]
         assert isinstance(count, int)
@@ -361,9 +641,8 @@ def text(key: str, locale: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
     return entry.format(**params)
 
 
-def described(key: str) -> locale_str:
-    """A command's, option's or choice's words for Discord: English, with its key for the translator
-    (bot.translator), which gives Discord the other languages when the commands are synced."""
-    entry = ENGLISH[key]
-    assert isinstance(entry, str), f"{key} is shown in Discord's command list: it cannot depend on a count"
-    return locale_str(entry, key=key)
+def described(key: str, /, **params: object) -> locale_str:
+    """A command's, option's or choice's words for Discord: English, with its key and params for the translator
+    (bot.translator), which gives Discord the other languages when the commands are synced. Params fill the
+    placeholders in every language: `described("choice.seconds", seconds=5)` names a choice "5 seconds"."""
+    return locale_str(text(key, DEFAULT_LANGUAGE, **params), key=key, **params)

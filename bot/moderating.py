@@ -18,6 +18,7 @@ from common.states import AuditAction
 from jobs.errors import RequestRefused
 from jobs.gallery import PRIVATE, PUBLIC
 from jobs.moderation import AuditView, Moderator
+from jobs.server_rules import OFF, ON
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -27,6 +28,8 @@ JOB_TARGETS = (AuditAction.GALLERY_HIDE, AuditAction.GALLERY_UNHIDE)
 ROLE_VALUES = (AuditAction.MODERATOR_ROLE,)
 CHANNEL_VALUES = (AuditAction.GALLERY_CHANNEL,)
 VISIBILITY_VALUES = (AuditAction.GALLERY_PUBLIC,)  # jobs.gallery's PUBLIC or PRIVATE
+CHANNEL_TARGETS = (AuditAction.VIDEO_CHANNEL_ADD, AuditAction.VIDEO_CHANNEL_REMOVE)
+SWITCH_VALUES = (AuditAction.BLOCKLIST_DEFAULT, AuditAction.SENSITIVE_PRESETS)  # jobs.server_rules' ON or OFF
 VALUE_CHARS = 210  # a value as shown, escaped: a ban with its longest reason fits, unescaped
 
 
@@ -81,12 +84,14 @@ def _target(change: AuditView) -> str:
         return ""
     if change.action in JOB_TARGETS:
         return str(change.target_id)  # the catalogue shows it as a job number
+    if change.action in CHANNEL_TARGETS:
+        return f"<#{change.target_id}>"
     return f"<@&{change.target_id}>" if change.action in ROLE_TARGETS else f"<@{change.target_id}>"
 
 
 def _value(value: str | None, locale: str, action: AuditAction) -> str:
-    """A stored value as shown: a role or a channel as its mention, a gallery's visibility in the catalogue's words,
-    anything else (a ban reason) escaped, then cut."""
+    """A stored value as shown: a role or a channel as its mention, a gallery's visibility or a switch in the
+    catalogue's words, anything else (a ban reason, a blocked term) escaped, then cut."""
     if value is None:
         return text("value.none", locale)
     if action in ROLE_VALUES:
@@ -94,5 +99,7 @@ def _value(value: str | None, locale: str, action: AuditAction) -> str:
     if action in CHANNEL_VALUES:
         return f"<#{value}>"
     if action in VISIBILITY_VALUES and value in (PUBLIC, PRIVATE):
+        return text(f"value.{value}", locale)
+    if action in SWITCH_VALUES and value in (ON, OFF):
         return text(f"value.{value}", locale)
     return safe_user_text(value, VALUE_CHARS)

@@ -7,17 +7,24 @@ after StatusTiming.edits_for, and the status says so, pointing to /jobs.
 
 While a job waits, one task for all waiting jobs brings their position and estimated
 start and finish up to date every StatusTiming.refresh_every seconds, editing only a
-status whose words changed, until the job starts.
+status whose words changed, until the job starts. While the video model loads (after the bot starts), a waiting
+status says its rendering starts once the model is ready instead of giving an estimate.
 
-The post carries the Star button (bot.starring); once it is on record, the clip is cross-posted to its server's
-gallery channel, if one is set (bot.cross_posts).
+While it renders, the status shows the clip's middle frame as it forms (a Preview from the backend, attached as an
+image under a line saying what it is), replaced at most every PREVIEW_EDIT_INTERVAL seconds; the final status takes
+it away. Only attachments carry it: the status's embeds are left as they are.
+
+The post carries its row of buttons (Star, Reroll, Details, Delete: bot.clip_buttons); once it is on record, the
+clip is cross-posted to its server's gallery channel, if one is set (bot.cross_posts).
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,26 +32,29 @@ import aiohttp
 import discord
 
 from bot.cancelling import cancel_view
+from bot.clip_buttons import post_view
 from bot.cross_posts import CrossPoster
 from bot.embeds import credit_embed
 from bot.formatting import progress_bar, seconds
 from bot.mentions import NOBODY, only
 from bot.messages import text
 from bot.refusals import failure_text
-from bot.starring import star_view
 from common.failures import Failure, FailureCode
 from common.states import JobState
 from jobs.estimates import Estimate, JobEstimates
 from jobs.media import MediaFiles
 from jobs.observer import DeliveryFailed
 from jobs.views import JobView, Ticket
-from model.contract import Progress
+from model.contract import Preview, Progress
 
 log = logging.getLogger(__name__)
 
 ESTIMATE_SLACK = timedelta(seconds=60)
 """A waiting job's status is edited again when its estimate moves by this much, or its place in line changes."""
 PROGRESS_EDIT_INTERVAL = 3.0  # seconds; Discord rate-limits edits and members don't need more
+PREVIEW_EDIT_INTERVAL = 10.0
+"""Seconds between two preview images in a status (each edit that carries one uploads it)."""
+PREVIEW_FILENAME = "preview.jpg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +84,9 @@ class _Status:
     shown_at: float = float("-inf")  # when (time.monotonic)
     last_progress: float = float("-inf")  # the first progress update always shows
     pending: str | None = None
+    preview: Preview | None = None  # the newest preview not shown yet
+    preview_shown_at: float = float("-inf")  # when the status last got one (time.monotonic)
+    preview_step: int | None = None  # the step of the picture the status shows; None: it shows none
     writer: asyncio.Task[None] | None = None
     finished: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -99,8 +112,12 @@ class DiscordPublisher:
         estimates: JobEstimates,
         cross_poster: CrossPoster,
         timing: StatusTiming = DEFAULT_STATUS_TIMING,
+        *,
+        model_loading: Callable[[], bool] = lambda: False,
     ) -> None:
         self.client = client
+        self.model_loading = model_loading
+        """Whether the video model is still loading: a waiting job's status then says so instead of an estimate."""
         self.media = media
         self.estimates = estimates
         self.cross_poster = cross_poster
@@ -125,12 +142,12 @@ class DiscordPublisher:
         status = _Status(interaction, locale, cancel_view(job.id, locale), ticket, edits_until)
         self._statuses[job.id] = status
         estimate = await self._first_estimate(ticket)
-        queued = self._queued_text(status, estimate)
+        queued, shown = self._queued_text(status, estimate)
         async with status.lock:
             # Only while it waits: a fast job's progress may already have replaced it.
             if status.waiting and not status.finished:
                 await self._edit(status, queued, status.view)
-                status.estimate = estimate
+                status.estimate = shown
 
     async def _first_estimate(self, ticket: Ticket) -> Estimate:
         """The ticket's position, "estimating", when the job left the queue already or the read failed: a courtesy,
@@ -142,9 +159,14 @@ class DiscordPublisher:
             estimates = {}
         return estimates.get(ticket.job.id, Estimate(ticket.position, None, None))
 
-    def _queued_text(self, status: _Status, estimate: Estimate) -> str:
+    def _queued_text(self, status: _Status, estimate: Estimate) -> tuple[str, Estimate | None]:
+        """The waiting job's words, and the estimate they give: none while the model loads, since its rendering
+        starts once the model is ready (the refresher then gives the estimate)."""
         ticket = status.ticket
-        if estimate.starts_at is None or estimate.finishes_at is None:
+        loading = self.model_loading()
+        if loading:
+            times = text("status.model_loading", status.locale)
+        elif estimate.starts_at is None or estimate.finishes_at is None:
             times = text("status.estimating", status.locale)
         else:
             times = text(
@@ -160,7 +182,7 @@ class DiscordPublisher:
             credits_left=ticket.credits_left,
             resets_at=discord.utils.format_dt(ticket.resets_at, "R"),
         )
-        return text(
+        words = text(
             "status.queued",
             status.locale,
             job_id=ticket.job.id,
@@ -169,6 +191,7 @@ class DiscordPublisher:
             cost_line=cost_line,
             updates=self._updates_text(status),
         )
+        return words, None if loading else estimate
 
     def _updates_text(self, status: _Status) -> str:
         return text("status.updates_until", status.locale, until=discord.utils.format_dt(status.edits_until, "t"))
@@ -199,11 +222,11 @@ class DiscordPublisher:
                 continue  # it left the queue: its progress or its end follows
             if status.estimate is not None and _close_enough(estimate, status.estimate):
                 continue
-            queued = self._queued_text(status, estimate)
+            queued, shown = self._queued_text(status, estimate)
             async with status.lock:
                 if status.waiting and not status.finished and queued != status.shown:
                     await self._edit(status, queued, status.view)
-                    status.estimate = estimate
+                    status.estimate = shown
 
     async def on_started(self, job_id: int, load_seconds: float | None) -> None:
         """When its model had to be loaded first, say how long that took: the wait was not the queue's."""
@@ -216,7 +239,7 @@ class DiscordPublisher:
             "status.loaded",
             status.locale,
             job_id=job_id,
-            took=seconds(load_seconds),
+            took=seconds(load_seconds, status.locale),
             updates=self._updates_text(status),
         )
         if status.writer is None or status.writer.done():
@@ -238,17 +261,32 @@ class DiscordPublisher:
             total=progress.total,
             bar=progress_bar(progress.step, progress.total),
             percent=round(100 * progress.step / progress.total) if progress.total else 0,
-            elapsed=seconds(progress.elapsed),
+            elapsed=seconds(progress.elapsed, status.locale),
             updates=self._updates_text(status),
         )
         if status.writer is None or status.writer.done():
             status.writer = asyncio.create_task(self._write_pending(status))
 
+    async def on_preview(self, job_id: int, preview: Preview) -> None:
+        """Keep the newest picture; it goes out with the next edit PREVIEW_EDIT_INTERVAL after the last one."""
+        status = self._statuses.get(job_id)
+        if status is None or status.finished:
+            return
+        status.preview = preview
+        if self._preview_due(status) and (status.writer is None or status.writer.done()):
+            status.writer = asyncio.create_task(self._write_pending(status))
+
+    def _preview_due(self, status: _Status) -> bool:
+        return status.preview is not None and time.monotonic() - status.preview_shown_at >= PREVIEW_EDIT_INTERVAL
+
     async def _write_pending(self, status: _Status) -> None:
         async with status.lock:
-            while status.pending is not None and not status.finished:
-                content, status.pending = status.pending, None
-                await self._edit(status, content, status.view)
+            while (status.pending is not None or self._preview_due(status)) and not status.finished:
+                content, status.pending = status.pending or status.shown or "", None
+                preview = None
+                if self._preview_due(status):
+                    preview, status.preview = status.preview, None
+                await self._edit(status, content, status.view, preview=preview)
 
     async def _finish_status(self, job_id: int, content: str) -> bool:
         """Write the last word on a job's status; False if there is no live status to write to."""
@@ -257,15 +295,39 @@ class DiscordPublisher:
             return False
         status.finished = True
         async with status.lock:
-            return await self._edit(status, content, discord.ui.View())  # a finished job has no Cancel button
+            # A finished job has no Cancel button, and no preview: the clip itself is posted, or there is none.
+            shows_preview = status.preview_step is not None
+            return await self._edit(status, content, discord.ui.View(), clear_preview=shows_preview)
 
-    async def _edit(self, status: _Status, content: str, view: discord.ui.View) -> bool:
-        """Best effort: the status is a courtesy, the channel post is what counts."""
+    async def _edit(
+        self,
+        status: _Status,
+        content: str,
+        view: discord.ui.View,
+        *,
+        preview: Preview | None = None,
+        clear_preview: bool = False,
+    ) -> bool:
+        """Best effort: the status is a courtesy, the channel post is what counts. With a preview, the status shows
+        it (replacing the last); clear_preview takes it away; else the status keeps the one it has, and its line."""
         if discord.utils.utcnow() >= status.edits_until:
             status.finished = True  # its token expires soon: from now on /jobs tells how the job is doing
             return False
+        attachments: list[discord.File] = discord.utils.MISSING  # MISSING: left as they are
+        preview_step = None if clear_preview else status.preview_step
+        if preview is not None:
+            preview_step = preview.step
+            caption = text("status.preview", status.locale, step=preview.step)
+            attachments = [discord.File(io.BytesIO(preview.image), filename=PREVIEW_FILENAME, description=caption)]
+        elif clear_preview:
+            attachments = []
+        words = content
+        if preview_step is not None:
+            words = f"{content}\n-# {text('status.preview', status.locale, step=preview_step)}"
         try:
-            await status.interaction.edit_original_response(content=content, allowed_mentions=NOBODY, view=view)
+            await status.interaction.edit_original_response(
+                content=words, allowed_mentions=NOBODY, view=view, attachments=attachments
+            )
         except discord.HTTPException as error:
             if error.status in (401, 404):
                 # The token expired (15 minutes) or the member dismissed the message. Stop trying:
@@ -277,6 +339,9 @@ class DiscordPublisher:
             log.debug("could not edit the status message: %s", error)
             return False
         status.shown, status.shown_at = content, time.monotonic()
+        status.preview_step = preview_step
+        if preview is not None:
+            status.preview_shown_at = status.shown_at
         return True
 
     # -- JobObserver: results ----------------------------------------------------------
@@ -287,10 +352,10 @@ class DiscordPublisher:
         channel = await self._channel(job.channel_id)
         try:
             message = await channel.send(
-                content=text("post.content", mention=f"<@{job.user_id}>"),
+                content=text("post.content", job.locale, mention=f"<@{job.user_id}>"),
                 embed=credit_embed(job),
                 file=discord.File(self.media.path(job.video.key), filename=f"video-{job.id}.mp4"),
-                view=star_view(job.id, 0),
+                view=post_view(job.id, 0, job.locale),
                 allowed_mentions=only(job.user_id),
                 # Discord returns the earlier message instead of posting twice if a retry
                 # after a crash repeats the nonce.
@@ -308,14 +373,17 @@ class DiscordPublisher:
 
     async def on_delivered(self, job: JobView) -> None:
         link = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
-        await self._finish_status(job.id, text("status.delivered", job_id=job.id, link=link))
+        await self._finish_status(job.id, text("status.delivered", job.locale, job_id=job.id, link=link))
         await self.cross_poster.cross_post(job)  # never raises: the clip is delivered whatever happens to its copy
 
     async def on_failed(self, job: JobView, refunded: int) -> None:
         key = "status.cancelled" if job.state is JobState.CANCELLED else "status.failed"
-        refund = text("status.refunded", credits=refunded) if refunded else text("status.nothing_to_refund")
+        locale = job.locale  # also when the bot restarted since: the job keeps its requester's locale
+        refund = (
+            text("status.refunded", locale, credits=refunded) if refunded else text("status.nothing_to_refund", locale)
+        )
         assert job.failure is not None  # the runner records why whenever it fails a job
-        content = text(key, job_id=job.id, reason=failure_text(job.failure), refund=refund)
+        content = text(key, locale, job_id=job.id, reason=failure_text(job.failure, locale), refund=refund)
         if await self._finish_status(job.id, content):
             return
         # No live status (the bot restarted, or the token expired): tell the requester in the channel.

@@ -6,19 +6,28 @@ from __future__ import annotations
 import discord
 
 from bot.messages import text
+from bot.translator import option_name
 from common.failures import Failure
 from jobs.errors import (
+    AboveServerMaximum,
     AlreadyHidden,
+    AspectUnavailable,
+    ChannelNotAllowed,
     CoolingDown,
+    DurationUnavailable,
+    FlagWithoutValue,
     InvalidAmount,
     InvalidChoice,
+    InvalidTerm,
     JobFinished,
     MemberBanned,
     NoSuchJob,
     NotHidden,
     NotInGallery,
     NotYourJob,
+    PresetDisabled,
     PresetUnavailable,
+    PromptBlocked,
     PromptRejected,
     QueueAlreadyPaused,
     QueueNotPaused,
@@ -27,6 +36,10 @@ from jobs.errors import (
     ReasonTooLong,
     RequestRefused,
     SeedOutOfRange,
+    SensitivePresetRefused,
+    SettingsListFull,
+    SettingUnchanged,
+    StepsOutOfRange,
     TooManyActiveJobs,
 )
 
@@ -34,9 +47,19 @@ from jobs.errors import (
 def refusal_text(refusal: RequestRefused, locale: str) -> str:
     match refusal:
         case PromptRejected(field, problem, limit):
-            return text(f"prompt.{problem}", locale, field=field.replace("_", " "), limit=limit)
+            return text(f"prompt.{problem}", locale, field=text(f"field.{field}", locale), limit=limit)
         case SeedOutOfRange(maximum):
             return text("seed.out_of_range", locale, maximum=maximum)
+        case AspectUnavailable(aspect, preset_id, aspects):
+            return text("aspect.unavailable", locale, preset=preset_id, aspect=_shown(aspect), aspects=_listed(aspects))
+        case DurationUnavailable(_, preset_id, allowed) if allowed:
+            return text("duration.unavailable", locale, preset=preset_id, allowed=_listed(allowed))
+        case DurationUnavailable(_, preset_id, _):
+            return text("duration.none", locale, preset=preset_id)
+        case StepsOutOfRange(_, preset_id, minimum, maximum):
+            return text("steps.out_of_range", locale, preset=preset_id, minimum=minimum, maximum=maximum)
+        case FlagWithoutValue(flag):
+            return text("flag.without_value", locale, flag=_shown(flag))
         case PresetUnavailable(preset_id, served):
             shown = ", ".join(f"`{served_id}`" for served_id in served)
             return text("preset.unavailable", locale, preset=preset_id.replace("`", "'")[:64], served=shown)
@@ -55,10 +78,10 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
         case CoolingDown(until):
             return text("cooldown", locale, until=discord.utils.format_dt(until, "R"))
         case InvalidAmount(field, minimum, maximum):
-            return text("amount.invalid", locale, field=field, minimum=minimum, maximum=maximum)
+            return text("amount.invalid", locale, field=option_name(field, locale), minimum=minimum, maximum=maximum)
         case InvalidChoice(field, choices):
             shown = ", ".join(f"`{choice}`" for choice in choices)
-            return text("choice.invalid", locale, field=field, choices=shown)
+            return text("choice.invalid", locale, field=option_name(field, locale), choices=shown)
         case ReasonTooLong(limit):
             return text("reason.too_long", locale, limit=limit)
         case NoSuchJob(job_id):
@@ -79,7 +102,38 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
             return text("gallery.already_hidden", locale, job_id=job_id)
         case NotHidden(job_id):
             return text("gallery.not_hidden", locale, job_id=job_id)
+        case ChannelNotAllowed(channel_ids):
+            channels = ", ".join(f"<#{channel_id}>" for channel_id in channel_ids)
+            return text("settings.channel_not_allowed", locale, channels=channels)
+        case PresetDisabled(preset_id, allowed) if allowed:
+            return text("settings.preset_disabled", locale, preset=preset_id, allowed=_listed(allowed))
+        case PresetDisabled(preset_id, _):
+            return text("settings.preset_disabled_none", locale, preset=preset_id)
+        case SensitivePresetRefused(preset_id, age_restricted_only):
+            if age_restricted_only:
+                return text("settings.sensitive_preset_age_restricted", locale, preset=preset_id)
+            return text("settings.sensitive_preset_refused", locale, preset=preset_id)
+        case AboveServerMaximum(option, maximum):
+            return text(f"settings.above_max_{option}", locale, maximum=maximum)
+        case PromptBlocked(field, age_restricted_only):
+            key = "settings.prompt_blocked_age_restricted" if age_restricted_only else "settings.prompt_blocked"
+            return text(key, locale, field=text(f"field.{field}", locale))
+        case InvalidTerm(problem, limit):
+            return text(f"settings.term_{problem}", locale, limit=limit)
+        case SettingsListFull(list_name, limit):
+            return text(f"settings.list_full.{list_name}", locale, limit=limit)
+        case SettingUnchanged(action):
+            return text(f"settings.unchanged.{action.value}", locale)
     return text("error.unexpected", locale)
+
+
+def _shown(value: object, limit: int = 32) -> str:
+    """What a member typed, echoed inside backticks: cut short, and unable to close them."""
+    return str(value).replace("`", "'")[:limit]
+
+
+def _listed(values: tuple[object, ...]) -> str:
+    return ", ".join(f"`{value}`" for value in values)
 
 
 def delete_refusal_text(refusal: RequestRefused, locale: str) -> str:
@@ -90,6 +144,16 @@ def delete_refusal_text(refusal: RequestRefused, locale: str) -> str:
     return refusal_text(refusal, locale)
 
 
-def failure_text(failure: Failure, locale: str = "en") -> str:
+def clip_refusal_text(refusal: RequestRefused, locale: str) -> str:
+    """Why a button under a posted clip said no: its job is gone, or the clip is not the clicker's to delete."""
+    match refusal:
+        case NoSuchJob(job_id):
+            return text("clip.gone", locale, job_id=job_id)
+        case NotYourJob(job_id):
+            return text("delete.not_yours", locale, job_id=job_id)
+    return refusal_text(refusal, locale)
+
+
+def failure_text(failure: Failure, locale: str) -> str:
     details = {key: str(value).replace("`", "'")[:200] for key, value in failure.details.items()}
     return text(f"failure.{failure.code.value}", locale, **details)

@@ -1,10 +1,12 @@
 """The Star button under every posted video: one star per member and clip, a second click takes it back, and
 /gallery top counts them.
 
-The button is a DynamicItem whose custom_id is `star:<job_id>`, so it keeps working after a restart. Its label shows
-the clip's stars as the last click on that message left them (jobs.gallery counts them). A click edits the message's
-components only, so its video, its credit embed and whom it mentions stay as they are; the member hears what the
-click did in an ephemeral followup that pings no one.
+The button is a DynamicItem whose custom_id is `star:<job_id>` (`star:<job_id>:<language>` on a post in another
+language than English), so it keeps working after a restart. Its label shows the clip's stars as the last click on
+that message left them (jobs.gallery counts them), in the post's language. A click edits the message's
+components only, writing the post's whole row again (bot.clip_buttons.post_view, so the other buttons stay): its
+video, its credit embed and whom it mentions stay as they are; the member hears what the click did in an ephemeral
+followup that pings no one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import discord
 
 from bot.errors import answer_error
 from bot.mentions import NOBODY, as_now
-from bot.messages import text
+from bot.messages import DEFAULT_LANGUAGE, language_of, text
 from bot.refusals import refusal_text
 from jobs.errors import NotInGallery, RequestRefused
 
@@ -24,32 +26,30 @@ if TYPE_CHECKING:
     from bot.client import VideoBot
 
 
-def star_view(job_id: int, stars: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(StarButton(job_id, stars))
-    return view
-
-
-def star_label(stars: int) -> str:
-    """In the catalogue's default language: the post is everyone's, whoever clicked last."""
-    return text("star.label", stars=stars) if stars else text("star.label_none")
+def star_label(stars: int, language: str) -> str:
+    """In the post's language, whoever clicked last: the label is part of the post."""
+    return text("star.label", language, stars=stars) if stars else text("star.label_none", language)
 
 
 class StarButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"star:(?P<job_id>[0-9]{1,18})",  # any job number, within SQLite's integers,
+    # any job number, within SQLite's integers; then the post's language, but for English (and posts made before)
+    template=r"star:(?P<job_id>[0-9]{1,18})(?::(?P<language>[a-z]{2,3}))?",
 ):
-    def __init__(self, job_id: int, stars: int) -> None:
-        super().__init__(
-            discord.ui.Button(label=star_label(stars), style=discord.ButtonStyle.secondary, custom_id=f"star:{job_id}")
-        )
+    def __init__(self, job_id: int, stars: int, locale: str) -> None:
+        language = language_of(locale)
+        custom_id = f"star:{job_id}" if language == DEFAULT_LANGUAGE else f"star:{job_id}:{language}"
+        label = star_label(stars, language)
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, custom_id=custom_id))
         self.job_id = job_id
+        self.language = language
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["job_id"]), 0)  # the click writes the label again from the count
+        # The click writes the label again from the count.
+        return cls(int(match["job_id"]), 0, match["language"] or DEFAULT_LANGUAGE)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         # Items are typed for any client; this one is only ever added to VideoBot's messages.
@@ -67,8 +67,12 @@ class StarButton(
                     refusal_text(refusal, locale), ephemeral=True, allowed_mentions=NOBODY
                 )
                 return
+            # The post's whole row again, with the new count: the other buttons stay. (bot.clip_buttons builds the
+            # row with this button in it, so it is imported here, once both modules are.)
+            from bot.clip_buttons import post_view
+
             await interaction.response.edit_message(
-                view=star_view(self.job_id, star.stars), allowed_mentions=as_now(interaction.message)
+                view=post_view(self.job_id, star.stars, self.language), allowed_mentions=as_now(interaction.message)
             )
             words = (
                 text("star.starred", locale, job_id=self.job_id, stars=star.stars)

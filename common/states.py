@@ -51,3 +51,15 @@ class AuditAction(enum.StrEnum):
     GALLERY_CHANNEL = "gallery_channel"  # before and after: the cross-post channel's id, None for none
     GALLERY_HIDE = "gallery_hide"  # target: the job
     GALLERY_UNHIDE = "gallery_unhide"  # target: the job
+    # Server safety settings (jobs.server_rules):
+    VIDEO_CHANNEL_ADD = "video_channel_add"  # target: the channel now on /video's allow-list
+    VIDEO_CHANNEL_REMOVE = "video_channel_remove"  # target: the channel taken off it
+    BLOCKLIST_ADD = "blocklist_add"  # after: the term, refused in prompts everywhere (before: it, if it was listed)
+    BLOCKLIST_ADD_SENSITIVE = "blocklist_add_sensitive"  # the same, refused only outside age-restricted channels
+    BLOCKLIST_REMOVE = "blocklist_remove"  # before: the term
+    BLOCKLIST_DEFAULT = "blocklist_default"  # before and after: "on" or "off"
+    SENSITIVE_PRESETS = "sensitive_presets"  # before and after: "on" (in age-restricted channels) or "off"
+    PRESET_DISABLE = "preset_disable"  # after: the preset's id
+    PRESET_ENABLE = "preset_enable"  # before: the preset's id
+    MAX_DURATION = "max_duration"  # before and after: whole seconds, None for no server maximum
+    MAX_STEPS = "max_steps"  # before and after: steps, None for no server maximum

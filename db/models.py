@@ -180,8 +180,8 @@ class LedgerEntry(Base):
 
 
 class GuildSettings(Base):
-    """A server's own settings (its quota, its moderator role, its queue paused or not, its gallery); a server without
-    a row uses the bot's defaults, is not paused and has a private gallery."""
+    """A server's own settings (its quota, its moderator role, its queue paused or not, its gallery, its safety
+    settings); a server without a row uses the bot's defaults, is not paused, has a private gallery and no rules."""
 
     __tablename__ = "guild_settings"
 
@@ -198,9 +198,50 @@ class GuildSettings(Base):
     gallery_slug: Mapped[str | None] = mapped_column(String(64), default=None)
     gallery_handle_key: Mapped[str | None] = mapped_column(String(64), default=None)  # jobs.gallery.creator_handle's
     gallery_channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Safety settings (jobs.server_rules): the built-in blocklist on or off; presets marked sensitive allowed in
+    # age-restricted channels (else nowhere); the server's own maxima, which only lower a preset's (None: none).
+    default_blocklist: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    sensitive_presets: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    max_duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_steps: Mapped[int | None] = mapped_column(Integer, default=None)
 
     # A unique index, not a constraint: SQLite adds no UNIQUE column to a table that exists.
     __table_args__ = (Index("ix_guild_settings_gallery_slug", "gallery_slug", unique=True),)
+
+
+class VideoChannel(Base):
+    """A channel where /video may be used in its server (a thread counts as its parent); a server with none allows
+    it anywhere the bot can post."""
+
+    __tablename__ = "video_channels"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+BLOCKED_TERM_CHARS = 100  # a term as typed, and as folded (jobs.blocklist), with room to spare
+
+
+class BlockedTerm(Base):
+    """A word or pattern a server refuses in prompts (jobs.blocklist). `key` is the folded form matching compares,
+    so two spellings of one term are one row; `term` is what the moderator typed, as lists show it."""
+
+    __tablename__ = "blocked_terms"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(BLOCKED_TERM_CHARS), primary_key=True)
+    term: Mapped[str] = mapped_column(String(BLOCKED_TERM_CHARS))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)  # refused only outside age-restricted channels
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisabledPreset(Base):
+    """A preset a server's moderators turned off there: /video refuses it in that server."""
+
+    __tablename__ = "disabled_presets"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    preset_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class RoleTier(Base):

@@ -28,10 +28,12 @@ from jobs.clock import Clock
 from jobs.errors import PresetUnavailable, QueuePaused, RequestRefused
 from jobs.group_commit import GroupCommit
 from jobs.pricing import clip_cost, default_clip_cost
+from jobs.prompt_flags import apply_flags
 from jobs.prompts import clean_display_name
 from jobs.quota_policy import Admitted, MemberRef, QuotaPolicy
 from jobs.records import clip_columns
 from jobs.requests import ValidRequest, VideoRequest
+from jobs.server_rules import RulesCache
 from jobs.views import JobView, Ticket
 from model.presets import Preset
 
@@ -57,6 +59,8 @@ class JobAdmission:
         self.served = served
         self.default_preset_id = default_preset_id
         self._on_queued = on_queued
+        self.rules = RulesCache(database)
+        """The servers' rules as screening reads them; ServerRulesService's changes forget a server's (on_changed)."""
         self._submissions: GroupCommit[ValidRequest, Ticket] = GroupCommit(self._submit_batch)
 
     @property
@@ -65,16 +69,22 @@ class JobAdmission:
         return tuple(sorted(self.served()))
 
     def validate(self, request: VideoRequest) -> ValidRequest:
-        """Check everything that needs no database; raises a RequestRefused subclass."""
-        preset_id = request.options.get(PRESET_OPTION) or self.default_preset_id
+        """Check everything that needs no database, the prompt's flags applied first; raises a RequestRefused
+        subclass."""
+        options, flags = apply_flags(request.options)
+        preset_id = options.get(PRESET_OPTION) or self.default_preset_id
         preset = self._served_preset(str(preset_id))
-        clip = resolve_clip(preset, request.options)
-        return ValidRequest(request, preset, clip, clip_cost(preset, clip))
+        clip = resolve_clip(preset, options)
+        return ValidRequest(request, preset, clip, clip_cost(preset, clip), flags)
 
     async def screen(self, request: VideoRequest) -> ValidRequest:
         """Everything checked before the member is shown the price: the options (validate), then the server's own
-        rules. Raises a RequestRefused subclass; nothing is charged either way."""
-        return self.validate(request)
+        rules (jobs.server_rules: where, which presets, its maxima, its blocklist), read in one snapshot when they
+        are not in memory. Raises a RequestRefused subclass; nothing is charged either way."""
+        rules = await self.rules.get(request.guild_id)
+        rules.check_channel(request)  # first: in the wrong place, nothing else matters
+        served = (self.presets[preset_id] for preset_id in self.served_presets if preset_id in self.presets)
+        return rules.check(self.validate(request), served)
 
     def default_clip_cost(self) -> int:
         return default_clip_cost(self._served_preset(self.default_preset_id))

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from common.failures import Failure
 from jobs.views import JobView
-from model.contract import Progress
+from model.contract import Preview, Progress
 
 
 class DeliveryFailed(Exception):
@@ -25,6 +25,9 @@ class JobObserver(Protocol):
 
     async def on_progress(self, job_id: int, progress: Progress) -> None:
         """Must return quickly: it is called on the event path of every job."""
+
+    async def on_preview(self, job_id: int, preview: Preview) -> None:
+        """A picture of the clip as it forms (a JPEG), now and then while it renders. Must return quickly."""
 
     async def deliver(self, job: JobView) -> int:
         """Post the finished clip and return the message id; idempotent for the same job.

@@ -90,6 +90,11 @@ class QueueControl:
                 session, moderator, AuditAction.QUEUE_PRIORITY, role_id, str(before), str(amount), at=self.clock.now()
             )
 
+    async def length(self) -> int:
+        """How many jobs wait or render on this bot, over every server it serves (what its presence shows)."""
+        async with self.database.snapshot() as session:
+            return await JobRepository(session).count_all_active()
+
     async def page(self, guild_id: int, page: int = 0) -> QueuePage:
         """The server's running then queued jobs, in the order they are served, QUEUE_PAGE_SIZE a page."""
         async with self.database.snapshot() as session:

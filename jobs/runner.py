@@ -12,6 +12,10 @@ Each hand-over to the backend counts an attempt, which a restart gives back to a
 not begun: a job whose render killed its worker (or the whole bot) max_attempts times is failed and
 refunded, never re-queued forever.
 
+The backend starts in the background (launch): a local model loads for minutes, and meanwhile jobs are admitted and
+wait in the queue; the recovery and the dispatching begin once it has started, and a backend that cannot start is
+reported by started().
+
 Jobs go to the backend in the fair order (members take turns), except that up to MAX_AFFINITY_JUMPS jobs in a row
 for the preset the backend has loaded may go ahead of a job for another: a worker serving several presets on one
 GPU then swaps pipelines rarely, and the fair order's next job waits for at most that many.
@@ -43,6 +47,7 @@ from model.contract import (
     Credit,
     Done,
     Failed,
+    Preview,
     Progress,
     RenderBackend,
     RenderEvent,
@@ -101,6 +106,8 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
+        self._starting: asyncio.Task[None] | None = None  # launch(): the backend's start, then the recovery
+        self._backend_started = False
         self._closed = False
         self._stood_down = False  # another process serves the database now: close without writing to it
         self._loaded_preset: str | None = None  # the last claimed job's: what the backend will have loaded
@@ -109,10 +116,46 @@ class JobRunner:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self, observer: JobObserver) -> None:
+        """Start the backend, pick up what the last run left, and start dispatching: launch(), then started()."""
+        self.launch(observer)
+        await self.started()
+
+    def launch(self, observer: JobObserver) -> None:
+        """Start in the background: a local model takes minutes to load, and meanwhile the bot answers and admission
+        queues jobs in the database. Once the backend has started, the last run's jobs are recovered (_recover) and
+        the queued ones dispatched; `model_loading` is true until the backend has started."""
+        if self._starting is not None:
+            raise RuntimeError("the runner is already started")
         self._observer = observer
-        await self.backend.start()
-        await self._recover()
-        self._loops = [self._spawn(self._pump_events()), self._spawn(self._dispatch_forever())]
+        self._starting = asyncio.get_running_loop().create_task(self._start())
+
+    async def started(self) -> None:
+        """Wait until the backend has started and the last run's jobs are recovered; raise what stopped that (the
+        backend's WorkerStartError: the model cannot load)."""
+        if self._starting is None:
+            raise RuntimeError("launch() the runner first")
+        await asyncio.shield(self._starting)
+
+    @property
+    def model_loading(self) -> bool:
+        """Whether the backend is still starting (loading its model): jobs wait in the queue meanwhile."""
+        return self._starting is not None and not self._backend_started and not self._starting.done()
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        try:
+            await self.backend.start()
+        except Exception:
+            if self._closed:  # close() stopped the backend while it started: not a failure to start
+                return
+            raise
+        self._backend_started = True
+        log.info("the render backend started in %.1f s", loop.time() - began)
+        if not self._closed:
+            await self._recover()
+        if not self._closed:  # close() waits for a recovery under way: nothing is dispatched after it
+            self._loops = [self._spawn(self._pump_events()), self._spawn(self._dispatch_forever())]
 
     def wake(self) -> None:
         """New jobs are queued: hand them to the backend as it has room."""
@@ -134,6 +177,7 @@ class JobRunner:
         if self._closed:
             return
         self._closed = True
+        await self._stop_starting()
         pump, dispatch = self._loops or (None, None)
         if pump is not None:
             pump.cancel()
@@ -168,6 +212,19 @@ class JobRunner:
             except Exception:
                 log.exception("could not give back the attempts of jobs %s", sorted(self._outstanding))
         self._outstanding.clear()
+
+    async def _stop_starting(self) -> None:
+        """A backend still starting is closed, which ends its start; a recovery under way is let finish (it writes
+        to the database), and nothing is dispatched after it."""
+        starting = self._starting
+        if starting is None or starting.done():
+            return
+        if not self._backend_started:
+            await self.backend.close()  # ends its start: a worker loading its model is stopped
+        await asyncio.wait([starting], timeout=CLOSE_GRACE_SECONDS)
+        if not starting.done():
+            starting.cancel()
+            await asyncio.wait([starting])
 
     def stand_down(self) -> None:
         """Another process took the database over (its lease): the jobs are its now, so close writes nothing."""
@@ -264,6 +321,8 @@ class JobRunner:
         match event:
             case Progress():
                 await self._notify_progress(event)
+            case Preview():
+                await self._notify_preview(event)
             case Started(job_id, load_seconds):
                 if job_id in self._outstanding:
                     await self._record_render_start(job_id)
@@ -309,6 +368,13 @@ class JobRunner:
             await self._observer.on_progress(progress.job_id, progress)
         except Exception:
             log.exception("progress update for job %s failed", progress.job_id)
+
+    async def _notify_preview(self, preview: Preview) -> None:
+        assert self._observer is not None
+        try:
+            await self._observer.on_preview(preview.job_id, preview)
+        except Exception:
+            log.exception("preview update for job %s failed", preview.job_id)
 
     # -- cancelling ----------------------------------------------------------------
 

@@ -160,6 +160,12 @@ def _any_text(value: object) -> str:
     return value
 
 
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {_kind(value)}")
+    return value
+
+
 def _call_args(value: object) -> Mapping[str, object]:
     if not isinstance(value, dict):
         raise ValueError("must map argument names to values, like { decode_timestep = 0.05 }")
@@ -194,6 +200,10 @@ FIELD_PARSERS: Mapping[str, Callable[[object], object]] = {
     "vae_dtype": _text,
     "negative_prompt": _any_text,
     "call_args": _call_args,
+    "description": _any_text,
+    "min_steps": _whole,
+    "max_steps": _whole,
+    "sensitive": _boolean,
 }
 """Every Preset field but id, with how to read it from the file."""
 

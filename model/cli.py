@@ -94,7 +94,7 @@ def _preset_row(preset: Preset) -> tuple[str, ...]:
         preset.licence,
         f"{preset.default_frames} frames {width}x{height} ({preset.default_seconds:.1f} s)",
         str(preset.fps),
-        str(preset.default_steps),
+        f"{preset.default_steps} ({preset.min_steps}-{preset.max_steps})",  # the default, and a member's range
         f"~{preset.vram_hint_gb:g} GB",
         str(preset.cost_weight),
     )

@@ -156,6 +156,25 @@ class Progress:
 
 
 @dataclass(frozen=True, slots=True)
+class Preview:
+    """A small JPEG of the clip's middle frame as it forms (model/preview.py): at most one every few seconds per
+    job, and only a courtesy: a backend may drop one, and none ever delays the job's Done or Failed."""
+
+    job_id: int
+    step: int
+    """The denoising step after which it was taken (from 1)."""
+    image: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.image) > MAX_PREVIEW_BYTES:
+            raise ValueError(f"a preview is at most {MAX_PREVIEW_BYTES} bytes, not {len(self.image)}")
+
+
+MAX_PREVIEW_BYTES = 128 * 1024
+"""A preview JPEG is a few kilobytes; anything this large is not one (and would crowd Redis's events stream)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     job_id: int
     result: RenderResult
@@ -167,7 +186,7 @@ class Failed:
     failure: Failure
 
 
-RenderEvent = Started | Progress | Done | Failed
+RenderEvent = Started | Progress | Preview | Done | Failed
 
 
 class RenderBackend(Protocol):

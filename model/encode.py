@@ -179,15 +179,7 @@ def encode_mp4(frames: Frames, *, fps: int, path: Path, max_bytes: int, metadata
 def write_poster(frames: Frames, path: Path) -> Path:
     """Write the middle frame, at its full size, as a JPEG at ``path``."""
     middle = len(_checked(frames)) // 2
-    rgb = _as_uint8(frames[middle : middle + 1])[0]
-    encoder = av.CodecContext.create("mjpeg", "w")
-    encoder.width, encoder.height = rgb.shape[1], rgb.shape[0]
-    encoder.pix_fmt = "yuvj420p"  # JFIF: BT.601 matrix, full range
-    encoder.time_base = Fraction(1, 1)
-    # Pinning the quantiser is PyAV's way to say -q:v (it cannot set a frame's quality).
-    encoder.qmin = encoder.qmax = POSTER_QUANTISER
-    frame = av.VideoFrame.from_numpy_buffer(rgb).reformat(format="yuvj420p", dst_color_range=ColorRange.JPEG)
-    jpeg = b"".join(bytes(packet) for packet in [*encoder.encode(frame), *encoder.encode(None)])
+    jpeg = jpeg_bytes(_as_uint8(frames[middle : middle + 1])[0])
     part = _part_path(path)
     try:
         part.write_bytes(jpeg)
@@ -195,6 +187,23 @@ def write_poster(frames: Frames, path: Path) -> Path:
     finally:
         part.unlink(missing_ok=True)
     return path
+
+
+def jpeg_bytes(
+    rgb: npt.NDArray[np.uint8], size: tuple[int, int] | None = None, *, quantiser: int = POSTER_QUANTISER
+) -> bytes:
+    """One (H, W, 3) uint8 RGB image as a JPEG, scaled (bicubic) to size (width, height) when one is given."""
+    width, height = size or (rgb.shape[1], rgb.shape[0])
+    encoder = av.CodecContext.create("mjpeg", "w")
+    encoder.width, encoder.height = width, height
+    encoder.pix_fmt = "yuvj420p"  # JFIF: BT.601 matrix, full range
+    encoder.time_base = Fraction(1, 1)
+    # Pinning the quantiser is PyAV's way to say -q:v (it cannot set a frame's quality).
+    encoder.qmin = encoder.qmax = quantiser
+    frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(rgb)).reformat(
+        width, height, format="yuvj420p", interpolation="BICUBIC", dst_color_range=ColorRange.JPEG
+    )
+    return b"".join(bytes(packet) for packet in [*encoder.encode(frame), *encoder.encode(None)])
 
 
 def _checked(frames: Frames) -> Frames:

@@ -24,7 +24,7 @@ from multiprocessing.context import SpawnProcess
 from typing import TYPE_CHECKING
 
 from common.failures import Failure, FailureCode
-from model.contract import Done, Failed, RenderEvent, RenderSpec, Started
+from model.contract import Done, Failed, Preview, RenderEvent, RenderSpec, Started
 from model.event_stream import EventStream
 from model.worker.process import serve
 from model.worker.protocol import Cancel, LoadFailed, Ready, Request, Shutdown, WorkerConfig, WorkerMessage
@@ -231,7 +231,7 @@ class LocalWorkerBackend:
         elif message.job_id in self._held:
             if isinstance(message, Done | Failed):
                 self._forget(message.job_id)
-            else:
+            elif not isinstance(message, Preview):  # the render's own steps say it lives, not its previews' thread
                 if isinstance(message, Started):
                     self._waiting.pop(message.job_id, None)
                 self._last_heard[message.job_id] = asyncio.get_running_loop().time()

@@ -40,6 +40,8 @@ DOWNLOAD_REPORT_SECONDS = 10.0
 
 OnStep = Callable[[int, int, float], None]
 """on_step(step, total, elapsed_seconds), called after each denoising step (step counts from 1)."""
+OnLatents = Callable[[int, torch.Tensor], None]
+"""on_latents(step, latents), called after on_step with the latents as the pipeline holds them (model.preview)."""
 
 
 class DeviceError(Exception):
@@ -358,10 +360,12 @@ def render(
     *,
     on_step: OnStep,
     should_stop: Callable[[], bool],
+    on_latents: OnLatents | None = None,
 ) -> npt.NDArray[np.float32]:
     """Render clip into (frames, height, width, 3) RGB floats in [0, 1].
 
-    Raises RenderInterrupted when should_stop() turned true: checked after every denoising step.
+    Raises RenderInterrupted when should_stop() turned true: checked after every denoising step. on_latents sees
+    the current latents after every step (the live preview); it must not change them.
     """
     # 1. Refuse what the model would silently round (diffusers warns and adjusts frames and sizes).
     check_clip(preset, clip)
@@ -369,7 +373,7 @@ def render(
     # 2. Seed a generator where the pipeline computes: same seed, same clip.
     generator = torch.Generator(device=execution_device(pipe)).manual_seed(clip.seed)
 
-    # 3. After each step: report progress, and stop when asked. Raising here leaves the pipeline at
+    # 3. After each step: report progress, show the latents, and stop when asked. Raising here leaves the pipeline at
     #    once; diffusers' own `_interrupt` would still decode the whole clip with the VAE first.
     started = time.monotonic()
 
@@ -377,6 +381,8 @@ def render(
         pipeline: DiffusionPipeline, step: int, timestep: torch.Tensor, tensors: dict[str, Any]
     ) -> dict[str, Any]:
         on_step(step + 1, clip.steps, time.monotonic() - started)
+        if on_latents is not None:
+            on_latents(step + 1, tensors["latents"])
         if should_stop():
             raise RenderInterrupted(f"stopped after step {step + 1} of {clip.steps}")
         return {}  # we change no tensors

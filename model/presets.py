@@ -53,6 +53,11 @@ PRESET_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 MAX_COST_WEIGHT = 1_000_000
 """Credits for one default clip, at most: beyond it a price is a typo, not a policy."""
 
+MAX_STEPS = 10_000
+"""Denoising steps a preset may allow, at most: beyond it a bound is a typo (a clip's cost grows with its steps)."""
+MAX_DESCRIPTION_CHARS = 80
+"""A description is one line beside the preset's id and cost in Discord's autocomplete, whose names hold 100."""
+
 APACHE_2_0_URL = "https://www.apache.org/licenses/LICENSE-2.0"
 
 
@@ -122,10 +127,20 @@ class Preset:
     call_args: Mapping[str, CallArg] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     """Extra keyword arguments for the pipeline call (LTX's decode_timestep, say); checked at load against
     the pipeline's signature."""
+    description: str = ""
+    """One line for members choosing a preset (/video's autocomplete): what it is good for, at most
+    MAX_DESCRIPTION_CHARS. Empty: the autocomplete shows the id and the cost alone."""
+    min_steps: int = 1
+    max_steps: int = 100
+    """The denoising steps a member may ask for (/video's `steps`), default_steps among them. Below a model's
+    minimum its clips are a blur not worth a credit; above its maximum they cost more and look no better."""
+    sensitive: bool = False
+    """The operator marks a preset whose clips need an age-restricted channel; a server may allow it only there."""
 
     def __post_init__(self) -> None:
         self._check_names()
         self._check_counts()
+        self._check_steps()
         self._check_resolutions()
         self._check_frames()
         self._check_precision_and_calls()
@@ -173,6 +188,10 @@ class Preset:
         for field_name, limit in CREDIT_FIELD_CHARS.items():
             if not 1 <= len(getattr(self, field_name)) <= limit:
                 raise self._refuse(field_name, f"must be 1 to {limit} characters (it is stored with every job)")
+        if len(self.description) > MAX_DESCRIPTION_CHARS or not self.description.isprintable():
+            raise self._refuse(
+                "description", f"must be one line of at most {MAX_DESCRIPTION_CHARS} printable characters"
+            )
         if self.pipeline not in KNOWN_PIPELINES:
             raise self._refuse(
                 "pipeline",
@@ -197,6 +216,12 @@ class Preset:
         for field in ("vram_hint_gb", "offload_vram_gb"):
             if getattr(self, field) < 0:
                 raise self._refuse(field, "must not be negative")
+
+    def _check_steps(self) -> None:
+        if not 1 <= self.min_steps <= self.default_steps:
+            raise self._refuse("min_steps", f"must be from 1 to default_steps ({self.default_steps})")
+        if not self.default_steps <= self.max_steps <= MAX_STEPS:
+            raise self._refuse("max_steps", f"must be from default_steps ({self.default_steps}) to {MAX_STEPS}")
 
     def _check_resolutions(self) -> None:
         for aspect, (width, height) in self.resolutions.items():
@@ -248,6 +273,9 @@ LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, dist
 # Memory figures: weights from parameter counts in the preset's dtype (UMT5-XXL 5.68 B, T5-XXL 4.76 B,
 # Wan 1.3B 1.42 B, Wan 14B 14.29 B, CogVideoX-2b 1.69 B, LTX-Video 2B 1.92 B parameters), plus an allowance
 # for the default clip's activations (2 GB at 480p, 6 GB at 720p). Estimates, not measurements.
+# Steps: a real preset's default (50, as its authors sample) is also its maximum: more steps cost more and add
+# nothing its authors found worth it. The minimum, 20, is a judgement, not a measurement: the fast settings commonly
+# used with these models are 20 to 30 steps, and with fewer their samplers leave motion and detail unfinished.
 # Cost weights: the transformer's work for the default clip (FLOPs: 2 x parameters x tokens plus attention's
 # 4 x layers x tokens^2 x width, per step and per guidance pass), relative to wan-1.3b's, times 8 so that
 # the cheapest preset costs 1: wan-14b x23.6, cogvideox-2b x0.46, ltx x0.11. README: Credits and limits.
@@ -275,6 +303,9 @@ _CATALOGUE = (
         flow_shift=3.0,  # Wan's advice for 480p
         vae_dtype="float32",
         negative_prompt=WAN_NEGATIVE_PROMPT,
+        description="Wan 2.1 1.3B: 480p clips up to 5 s, a good all-rounder",
+        min_steps=20,
+        max_steps=50,
     ),
     Preset(
         id="ltx",
@@ -298,6 +329,9 @@ _CATALOGUE = (
         negative_prompt=LTX_NEGATIVE_PROMPT,
         # 0.9.1 and later decode with a timestep-aware VAE; frame_rate scales the rotary embedding to the fps.
         call_args=MappingProxyType({"frame_rate": 24, "decode_timestep": 0.03, "decode_noise_scale": 0.025}),
+        description="LTX-Video 0.9.5: the fastest, 24 fps, up to 10 s",
+        min_steps=20,
+        max_steps=50,
     ),
     Preset(
         id="cogvideox-2b",
@@ -322,6 +356,9 @@ _CATALOGUE = (
         frame_step=8,
         size_step=16,
         dtype="float16",  # trained in fp16; its authors recommend the precision it was trained in
+        description="CogVideoX 2B: 720×480 landscape clips up to 6 s at 8 fps",
+        min_steps=20,
+        max_steps=50,
     ),
     Preset(
         id="wan-14b",
@@ -345,6 +382,9 @@ _CATALOGUE = (
         flow_shift=5.0,  # Wan's advice for 720p
         vae_dtype="float32",
         negative_prompt=WAN_NEGATIVE_PROMPT,
+        description="Wan 2.1 14B: 720p, the most detail, and the slowest",
+        min_steps=20,
+        max_steps=50,
     ),
     Preset(
         id=TINY_PRESET_ID,
@@ -366,6 +406,9 @@ _CATALOGUE = (
         frame_step=4,
         size_step=16,
         dtype="float32",  # random weights gain nothing from half precision
+        description="Random weights, for tests: coloured noise in about a second",
+        min_steps=1,
+        max_steps=8,
     ),
 )
 

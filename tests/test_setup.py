@@ -52,7 +52,7 @@ def test_check_reports_each_item_then_ok(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
         "settings: OK",
-        f"database: sqlite+aiosqlite:///{tmp_path / 'db' / 'bot.db'} at migration 0010",
+        f"database: sqlite+aiosqlite:///{tmp_path / 'db' / 'bot.db'} at migration 0011",
         f"DATA_DIR: {tmp_path / 'data'} is writable",
         "preset: tiny (tiny-wan, random weights built in code): ~0.5 GB of GPU memory, "
         "~0.5 GB with VIDEO_OFFLOAD=model",

@@ -22,7 +22,6 @@ from bot.mentions import NOBODY
 from bot.messages import described, text
 from bot.moderating import moderate, moderated, reply
 from bot.refusals import delete_refusal_text
-from bot.starring import StarButton
 from common.gallery_paths import absolute, gallery_path
 from jobs.errors import RequestRefused
 from jobs.gallery import Gallery, Order
@@ -128,7 +127,7 @@ class GalleryCommands(commands.Cog):
         if channel is not None and clear_channel:
             await reply(interaction, text("gallery.settings_conflict", locale))
             return
-        if channel is not None and (missing := missing_post_permissions(channel)):
+        if channel is not None and (missing := missing_post_permissions(channel, locale)):
             words = text("gallery.channel_missing_permissions", locale, channel=channel.mention, permissions=missing)
             await reply(interaction, words)
             return
@@ -176,16 +175,17 @@ def settings_message(gallery: Gallery, link_base: str | None, locale: str) -> st
     return text("gallery.settings", locale, visibility=visibility, channel=channel)
 
 
-def missing_post_permissions(channel: discord.TextChannel) -> str:
-    """The channel permissions the bot lacks to cross-post clips there, named as Discord names them; "" for none."""
+def missing_post_permissions(channel: discord.TextChannel, locale: str) -> str:
+    """The channel permissions the bot lacks to cross-post clips there, named as the member's Discord names them;
+    "" for none."""
     granted = channel.permissions_for(channel.guild.me)
     needed = {
-        "View Channel": granted.view_channel,
-        "Send Messages": granted.send_messages,
-        "Attach Files": granted.attach_files,
-        "Embed Links": granted.embed_links,
+        "view_channel": granted.view_channel,
+        "send_messages": granted.send_messages,
+        "attach_files": granted.attach_files,
+        "embed_links": granted.embed_links,
     }
-    return ", ".join(name for name, has in needed.items() if not has)
+    return ", ".join(text(f"permission.{name}", locale) for name, has in needed.items() if not has)
 
 
 async def _reply(
@@ -196,5 +196,5 @@ async def _reply(
 
 
 async def setup(bot: VideoBot) -> None:
-    bot.add_dynamic_items(GalleryPageButton, StarButton)
+    bot.add_dynamic_items(GalleryPageButton)
     await bot.add_cog(GalleryCommands(bot))

@@ -6,7 +6,7 @@ Discord hides commands per top-level command only, so /quota stays visible to me
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 Credits = app_commands.Range[int, 0, MAX_CREDITS]
 Grant = app_commands.Range[int, 1, MAX_CREDITS]
+WINDOW_CHOICES = [
+    app_commands.Choice(name=described(f"choice.window.{kind.value}"), value=kind.value) for kind in WindowKind
+]
 
 
 class Quota(commands.Cog):
@@ -130,13 +133,14 @@ class Quota(commands.Cog):
     @quota.command(name="window", description=described("command.quota.window"))
     @moderator_only()
     @app_commands.describe(kind=described("option.window"), reset_hour=described("option.reset_hour"))
+    @app_commands.choices(kind=WINDOW_CHOICES)
     async def window(
         self,
         interaction: discord.Interaction[VideoBot],
-        kind: Literal["daily", "rolling"],
+        kind: str,
         reset_hour: app_commands.Range[int, 0, 23] = 0,
     ) -> None:
-        # discord.py does not check a Literal's choices: the service refuses anything else politely.
+        # discord.py does not check a command's choices: the service refuses anything else politely.
         await moderate(interaction, lambda moderator: self.bot.moderation.set_window(moderator, kind, reset_hour))
 
 

@@ -106,6 +106,10 @@ class JobRepository:
     async def unfinished(self) -> Sequence[Job]:
         return await self.in_states(UNFINISHED_STATES)
 
+    async def count_all_active(self) -> int:
+        """Queued and running jobs, every server's."""
+        return int(await self.session.scalar(select(func.count()).where(Job.state.in_(ACTIVE_STATES))) or 0)
+
     async def count_active(self, members: Collection[tuple[int, int]]) -> dict[tuple[int, int], int]:
         """Queued or running jobs per (guild_id, user_id); members with none are left out."""
         query = (

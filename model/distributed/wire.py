@@ -8,6 +8,8 @@ Redis stream, each entry naming the arq job it is about.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -19,6 +21,7 @@ from model.contract import (
     Credit,
     Done,
     Failed,
+    Preview,
     Progress,
     RenderEvent,
     RenderSpec,
@@ -134,6 +137,8 @@ def event_to_data(event: RenderEvent) -> dict[str, Any]:
             return {"kind": "started", "job_id": job_id, "load_seconds": load_seconds}
         case Progress(job_id, step, total, elapsed):
             return {"kind": "progress", "job_id": job_id, "step": step, "total": total, "elapsed": elapsed}
+        case Preview(job_id, step, image):
+            return {"kind": "preview", "job_id": job_id, "step": step, "image": base64.b64encode(image).decode()}
         case Done(job_id, result):
             return {"kind": "done", "job_id": job_id, "result": result_to_manifest(result)}
         case Failed(job_id, failure):
@@ -157,6 +162,12 @@ def event_from_data(data: Any) -> RenderEvent:
                 typed(data["total"], int),
                 float(typed(data["elapsed"], (int, float))),
             )
+        case "preview":
+            try:
+                image = base64.b64decode(typed(data["image"], str), validate=True)
+            except binascii.Error as error:
+                raise ValueError(f"a preview's image is not base64 ({error})") from None
+            return Preview(job_id, typed(data["step"], int), image)  # refuses an image too large to be one
         case "done":
             return Done(job_id, result_from_manifest(data["result"]))
         case "failed":

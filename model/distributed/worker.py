@@ -3,9 +3,9 @@
 It loads its RenderRuntime once, then takes jobs from arq one at a time. While it lives it announces itself in
 Redis (the queue it takes jobs from, its presets, the jobs it renders) under a key that expires unless renewed:
 a worker that dies stops renewing it, and the bot gives its job to another worker. Every render reports
-Started, Progress and Done or Failed on the events stream; a finished clip's MP4 and poster go to Redis for
-the bot to take (workers share no disk with it). Retrying a job is the bot's decision alone: arq's own retry of a
-job whose worker died is refused, and the bot hands the job over again under a new attempt.
+Started, Progress, now and then a Preview, and Done or Failed on the events stream; a finished clip's MP4 and
+poster go to Redis for the bot to take (workers share no disk with it). Retrying a job is the bot's decision alone:
+arq's own retry of a job whose worker died is refused, and the bot hands the job over again under a new attempt.
 
 SIGTERM or SIGINT stops taking jobs and exits after the current one; a second one exits at once (the bot
 then retries the job elsewhere).
@@ -32,7 +32,7 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from common.failures import Failure, FailureCode
-from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started, manifest_key
+from model.contract import Done, Failed, Preview, Progress, RenderEvent, RenderSpec, Started, manifest_key
 from model.distributed.connection import RETRY_DELAYS_SECONDS, STORAGE_ERRORS, connect
 from model.distributed.wire import (
     EVENTS_KEPT,
@@ -166,7 +166,7 @@ class WorkerHost:
         stop = threading.Event()
         news = _News(lambda event: self.emit(arq_id, event))
 
-        def report(event: Started | Progress) -> None:  # called on the render thread
+        def report(event: News) -> None:  # called on the render thread (a Preview: on the runtime's preview thread)
             loop.call_soon_threadsafe(news.put, event)
 
         rendering = asyncio.ensure_future(
@@ -176,6 +176,7 @@ class WorkerHost:
                 on_started=report,
                 on_step=lambda step, total, elapsed: report(Progress(spec.job_id, step, total, elapsed)),
                 should_stop=stop.is_set,
+                on_preview=report,
             )
         )
         try:
@@ -228,19 +229,23 @@ async def _until_stored(store: Callable[[], Awaitable[Any]]) -> None:
             await asyncio.sleep(delay)
 
 
-class _News:
-    """Sends a render's Started and Progress in order, as fast as Redis takes them; when it falls behind, a
-    waiting Progress is replaced by the newer one."""
+News = Started | Progress | Preview
+"""What a render reports before its outcome: none of it must arrive (the outcome must)."""
 
-    def __init__(self, send: Callable[[Started | Progress], Awaitable[None]]) -> None:
+
+class _News:
+    """Sends a render's Started, Progress and Previews in order, as fast as Redis takes them; when it falls behind,
+    a waiting Progress or Preview is replaced by a newer one of its kind."""
+
+    def __init__(self, send: Callable[[News], Awaitable[None]]) -> None:
         self._send = send
-        self._waiting: deque[Started | Progress] = deque()
+        self._waiting: deque[News] = deque()
         self._arrived = asyncio.Event()
         self._sending = False
         self._sender = asyncio.ensure_future(self._run())
 
-    def put(self, event: Started | Progress) -> None:
-        if isinstance(event, Progress) and self._waiting and isinstance(self._waiting[-1], Progress):
+    def put(self, event: News) -> None:
+        if isinstance(event, Progress | Preview) and self._waiting and type(self._waiting[-1]) is type(event):
             self._waiting[-1] = event
         else:
             self._waiting.append(event)

@@ -2,7 +2,8 @@
 
 It loads its runtime once and then renders job after job for as long as it lives, swapping the one loaded
 pipeline when a job is for another of its presets (the runtime does, and its Started says how long it took):
-- the main thread loads and denoises, one job at a time, and never waits for anything else;
+- the main thread loads and denoises, one job at a time, and never waits for anything else (a render's live
+  previews are made into JPEGs on a thread of the runtime's, model.preview);
 - a control thread reads requests (jobs, cancels, shutdown), so a cancel lands mid-render;
 - an encoder thread turns finished frames into the MP4 and poster, so the next job's
   denoising starts while the previous clip is still being encoded.
@@ -229,6 +230,7 @@ class _Worker:
             on_started=self._emit,
             on_step=lambda step, total, elapsed: self._emit(Progress(spec.job_id, step, total, elapsed)),
             should_stop=self._jobs.should_stop,
+            on_preview=self._emit,
         )
         if isinstance(outcome, Rendered):
             self._encoder.put(outcome)

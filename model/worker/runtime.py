@@ -30,6 +30,7 @@ from model.contract import (
     ClipSpec,
     Done,
     Failed,
+    Preview,
     RenderResult,
     RenderSpec,
     Started,
@@ -165,16 +166,19 @@ class RenderRuntime:
         on_started: Callable[[Started], None],
         on_step: OnStep,
         should_stop: Callable[[], bool],
+        on_preview: Callable[[Preview], None] | None = None,
     ) -> Rendered | Failed:
         """Load spec's preset in place of the loaded one if it is another, say so (on_started: Started with the
         load's seconds, None when nothing loaded), then denoise and decode spec.
 
-        A cancel (should_stop) ends in Failed(CANCELLED); a failed load in Failed(MODEL_LOAD_FAILED), leaving
-        no pipeline loaded, so the next job loads its own.
+        While it denoises, on_preview gets a Preview now and then (model.preview), from a thread of its own, never
+        after this returns. A cancel (should_stop) ends in Failed(CANCELLED); a failed load in
+        Failed(MODEL_LOAD_FAILED), leaving no pipeline loaded, so the next job loads its own.
         """
         import torch
 
         from model.pipeline import RenderInterrupted, render
+        from model.preview import live_preview
 
         placement = self._placements.get(spec.clip.preset_id)
         if placement is None:
@@ -190,9 +194,22 @@ class RenderRuntime:
             return Failed(spec.job_id, Failure(FailureCode.CANCELLED))
         assert self._loaded is not None
         loaded = self._loaded
+        previews = None
+        if on_preview is not None:
+            job_id = spec.job_id
+            previews = live_preview(
+                loaded.pipe, spec.clip, lambda step, image: on_preview(Preview(job_id, step, image))
+            )
         started = time.monotonic()
         try:
-            frames = render(loaded.pipe, loaded.preset, spec.clip, on_step=on_step, should_stop=should_stop)
+            frames = render(
+                loaded.pipe,
+                loaded.preset,
+                spec.clip,
+                on_step=on_step,
+                should_stop=should_stop,
+                on_latents=None if previews is None else previews.offer,
+            )
         except RenderInterrupted:
             failure = Failure(FailureCode.CANCELLED)
         except torch.OutOfMemoryError:
@@ -207,6 +224,9 @@ class RenderRuntime:
             failure = Failure(FailureCode.RENDER_ERROR, {"error": short_reason(exc)})
         else:
             return Rendered(spec, frames, time.monotonic() - started)
+        finally:
+            if previews is not None:
+                previews.close()
         # Only now, outside the except block: its traceback pinned the failed render's tensors.
         if placement.device.type == "cuda" and failure.code is not FailureCode.GPU_ERROR:
             torch.cuda.empty_cache()

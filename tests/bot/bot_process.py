@@ -12,6 +12,9 @@ from pathlib import Path
 from tests.fake_discord.server import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
+MODEL_READY = "the render backend started"
+"""What the bot logs once its render backend has started (the model loaded): it logs in before that, and answers
+/video meanwhile, but renders nothing until then."""
 
 
 def bot_environment(fake: FakeDiscord, workdir: Path, **overrides: str) -> dict[str, str]:

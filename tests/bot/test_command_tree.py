@@ -248,14 +248,53 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
 async def test_with_a_server_id_the_commands_live_in_that_server_only(bot: RunningBot) -> None:
     assert await bot.commands_in("/commands") == []
     in_server = await bot.commands_in(f"/guilds/{GUILD_ID}/commands")
-    assert sorted(command["name"] for command in in_server) == ["gallery", "jobs", "mod", "queue", "quota", "video"]
+    assert sorted(command["name"] for command in in_server) == [
+        "gallery",
+        "help",
+        "jobs",
+        "mod",
+        "queue",
+        "quota",
+        "settings",
+        "video",
+    ]
     # The server got its commands before the global ones went: it is never without them.
     puts = [request for request in bot.fake.requests if request.method == "PUT"][1:]  # after the earlier run's
     assert [(request.path, request.json == []) for request in puts] == [
         (f"/applications/{bot.fake.application_id}/guilds/{GUILD_ID}/commands", False),
         (f"/applications/{bot.fake.application_id}/commands", True),
     ]
-    assert f"synced 6 command(s) to server {GUILD_ID} and removed 2 global command(s)" in bot.process.output
+    assert f"synced 8 command(s) to server {GUILD_ID} and removed 2 global command(s)" in bot.process.output
+
+
+async def test_the_synced_commands_carry_their_vietnamese_names_and_descriptions(bot: RunningBot) -> None:
+    [sync] = [
+        request
+        for request in bot.fake.requests
+        if request.method == "PUT" and request.path.endswith(f"/guilds/{GUILD_ID}/commands")
+    ]
+
+    def named(payloads: list[Payload], path: str = "") -> Iterator[tuple[str, Payload]]:
+        for payload in payloads:
+            here = f"{path} {payload['name']}".strip()
+            yield here, payload
+            yield from named(payload.get("options") or [], here)
+
+    untranslated = [
+        path
+        for path, payload in named(sync.json)
+        if set(payload.get("name_localizations") or {}) != {"vi"}
+        or set(payload.get("description_localizations") or {}) != {"vi"}
+    ]
+    assert untranslated == []  # every command, subcommand and option, in Vietnamese only: English is the default
+    synced = dict(named(sync.json))
+    assert synced["video"]["description_localizations"]["vi"] == text("command.video", "vi")
+    assert synced["jobs list"]["name_localizations"]["vi"] == "danh-sách"
+    assert synced["video negative_prompt"]["name_localizations"]["vi"] == "loại_trừ"
+    [daily, rolling] = synced["quota window kind"]["choices"]
+    assert (daily["value"], daily["name_localizations"]) == ("daily", {"vi": text("choice.window.daily", "vi")})
+    assert (rolling["value"], rolling["name"]) == ("rolling", "rolling")
+    assert bot.fake.schema_violations() == []  # within Discord's lengths
 
 
 async def test_a_moderator_command_that_breaks_before_answering_still_answers(bot: RunningBot) -> None:

@@ -29,14 +29,21 @@ def test_every_failure_code_reads_as_a_sentence(code: FailureCode, locale: str) 
 
 
 def test_details_fill_the_words_and_cannot_break_out_of_code_formatting() -> None:
-    assert failure_text(Failure(FailureCode.UPLOAD_REFUSED, {"status": 403})) == "Discord refused the upload (403)"
-    hostile = failure_text(Failure(FailureCode.PRESET_NOT_SERVED, {"preset_id": "x` @everyone `"}))
-    assert hostile.count("`") == 2
+    refused = Failure(FailureCode.UPLOAD_REFUSED, {"status": 403})
+    assert failure_text(refused, "en-US") == "Discord refused the upload (403)"
+    assert failure_text(refused, "vi") == "Discord từ chối tệp tải lên (403)"
+    for locale in CATALOGUES:
+        hostile = failure_text(Failure(FailureCode.PRESET_NOT_SERVED, {"preset_id": "x` @everyone `"}), locale)
+        assert hostile.count("`") == 2
 
 
 @pytest.mark.parametrize("attempts", [1, 2])
 def test_too_many_attempts_reads_right_for_one_try_and_for_several(attempts: int) -> None:
     """QUEUE_MAX_ATTEMPTS=1 fails a job after its first try: no "1 times"."""
-    words = failure_text(Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": attempts}))
+    failure = Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": attempts})
+    words = failure_text(failure, "en-US")
     assert words == f"the render stopped the video model on every try ({attempts} in all), so it was not tried again"
     assert "1 times" not in words
+    assert failure_text(failure, "vi") == (
+        f"việc tạo video làm mô hình ngừng chạy sau {attempts} lần thử, nên mình không thử lại nữa"
+    )

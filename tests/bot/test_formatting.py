@@ -25,5 +25,10 @@ def test_progress_bar_and_durations() -> None:
     assert progress_bar(0, 4) == "░" * 20
     assert progress_bar(2, 4) == "█" * 10 + "░" * 10
     assert progress_bar(4, 4) == "█" * 20
-    assert seconds(2.345) == "2.3 s"
-    assert seconds(125) == "2 min 05 s"
+    assert seconds(2.345, "en-US") == "2.3 s"
+    assert seconds(125, "en-GB") == "2 min 05 s"
+
+
+def test_durations_read_in_the_members_language_with_its_decimal_mark() -> None:
+    assert seconds(2.345, "vi") == "2,3 giây"
+    assert seconds(125, "vi") == "2 phút 05 giây"

@@ -1,8 +1,10 @@
-"""/gallery, the Star button and the gallery channel end to end: one `python -m bot` (tiny preset, real renders)
-against the fake Discord, with GALLERY_PUBLIC_URL set so that the lists can link to the web gallery.
+"""/gallery, the buttons under every post (Star, Reroll, Details, Delete) and the gallery channel end to end: one
+`python -m bot` (tiny preset, real renders) against the fake Discord, with GALLERY_PUBLIC_URL set so that the lists
+can link to the web gallery.
 
-The module shares one bot and one database, in order: the tests build on the clips the earlier ones made (eight
-renders in all) and the paging test restarts the bot. The bot serves its web gallery on a free port, behind the
+The module shares one bot and one database, in order: the tests build on the clips the earlier ones made (nine
+renders in all, one of them a Reroll) and the paging test restarts the bot, so the buttons clicked after it are on
+posts (and a Delete question) made before it. The bot serves its web gallery on a free port, behind the
 public URL as if a proxy were in front of it. Alice (MEMBER_ID) and Bob (OTHER_MEMBER_ID) make the clips;
 OTHER_CHANNEL_ID becomes the gallery channel.
 """
@@ -39,7 +41,7 @@ from tests.fake_discord.server import FakeDiscord, RecordedRequest, SentInteract
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 EPHEMERAL = 1 << 6
-REPLY, UPDATE_MESSAGE = 4, 7
+REPLY, DEFERRED_REPLY, DEFERRED_UPDATE, UPDATE_MESSAGE = 4, 5, 6, 7
 MESSAGE_LIMIT = 2000
 PUBLIC_URL = "https://gallery.example"
 ELSEWHERE_GUILD_ID, ELSEWHERE_CHANNEL_ID = 1_184_011_822_290_899_001, 1_184_011_822_290_899_002
@@ -52,6 +54,8 @@ class RunningBot:
         self.workdir = workdir
         self.processes: list[BotProcess] = []
         self.web_gallery = f"http://127.0.0.1:{environment['GALLERY_PORT']}"
+        self.confirmation: tuple[int, Payload] | None = None
+        """A Delete button's question asked before the restart, with its job: answered after it."""
 
     @property
     def process(self) -> BotProcess:
@@ -112,13 +116,55 @@ class RunningBot:
         return [await self.posted(interaction) for interaction in interactions]
 
     async def click(
-        self, message: Payload, custom_id: str, user_id: int, guild_id: int = GUILD_ID
+        self, message: Payload, custom_id: str, user_id: int, guild_id: int = GUILD_ID, locale: str = "en-US"
     ) -> tuple[SentInteraction, RecordedRequest]:
         channel_id = CHANNEL_ID if guild_id == GUILD_ID else ELSEWHERE_CHANNEL_ID
         click = await self.fake.click_button(
-            message=message, custom_id=custom_id, guild_id=guild_id, channel_id=channel_id, user_id=user_id
+            message=message,
+            custom_id=custom_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            locale=locale,
         )
         return click, await self.callback(click)
+
+    async def answer(self, message: Payload, custom_id: str, user_id: int, **where: Any) -> Payload:
+        """Click a button that answers in a new ephemeral message, deferred first: that message's first words (and
+        its embeds and buttons), which ping no one. The click is kept as the answer's "interaction"."""
+        click, callback = await self.click(message, custom_id, user_id, **where)
+        assert callback.json is not None and callback.json["type"] == DEFERRED_REPLY, callback.describe()
+        assert callback.json["data"]["flags"] & EPHEMERAL
+        return await self.first_edit(click)
+
+    async def first_edit(self, click: SentInteraction) -> Payload:
+        edit = await self.fake.wait_for_request(
+            "PATCH", rf"^/webhooks/{self.fake.application_id}/{click.token}/messages/@original$"
+        )
+        body: Payload = edit.json
+        assert body["allowed_mentions"]["parse"] == [] and not body["allowed_mentions"].get("users")
+        return body | {"interaction": click}
+
+    async def ask_to_delete(self, post: Payload, job_id: int, user_id: int) -> tuple[str, Payload]:
+        """Click the post's Delete: the question's words, and its message (which carries Delete and Keep)."""
+        asked = await self.answer(post, f"delete:{job_id}", user_id)
+        question = self.fake.original_response(asked["interaction"])
+        assert question is not None and question["flags"] & EPHEMERAL
+        return str(asked["content"]), question
+
+    async def confirm(self, question: Payload, custom_id: str, user_id: int) -> Payload:
+        """Click Delete or Keep on a Delete question: the question's message as the click left it."""
+        click, callback = await self.click(question, custom_id, user_id)
+        assert callback.json is not None and callback.json["type"] in (DEFERRED_UPDATE, UPDATE_MESSAGE)
+        if callback.json["type"] == UPDATE_MESSAGE:
+            data: Payload = callback.json["data"]
+            return data
+        return await self.first_edit(click)
+
+    def post_of(self, job_id: int) -> Payload:
+        message_id = self.value("SELECT message_id FROM jobs WHERE id = ?", job_id)
+        [post] = [message for message in self.fake.messages_in(CHANNEL_ID) if message["id"] == str(message_id)]
+        return post
 
     async def star(self, post: Payload, job_id: int, user_id: int) -> tuple[Payload, str]:
         """Click the post's Star button: the message's new data, and the ephemeral followup's words."""
@@ -214,8 +260,28 @@ def stars_of(content: str, job_id: int) -> int:
 
 
 def star_label(message: Payload) -> str:
-    [button] = buttons(message)
+    [button] = [button for button in buttons(message) if button["custom_id"].startswith("star:")]
     return str(button["label"])
+
+
+def clip_row(job_id: int, star: str = text("star.label_none")) -> list[tuple[str, str]]:
+    """The buttons under a posted clip: (custom_id, label) of each."""
+    return [
+        (f"star:{job_id}", star),
+        (f"reroll:{job_id}", text("clip.reroll")),
+        (f"details:{job_id}", text("clip.details")),
+        (f"delete:{job_id}", text("clip.delete")),
+    ]
+
+
+def row_of(message: Payload) -> list[tuple[str, str]]:
+    return [(button["custom_id"], button["label"]) for button in buttons(message)]
+
+
+def with_button(message: Payload, custom_id: str) -> Payload:
+    """The message as if it carried a button with this custom_id (discord.py dispatches only a button it shows)."""
+    button = {"type": 2, "style": 2, "label": "?", "custom_id": custom_id}
+    return message | {"components": [{"type": 1, "components": [button]}]}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -296,12 +362,12 @@ async def test_settings_are_for_moderators_and_a_new_gallery_is_private(bot: Run
 
 async def test_a_posted_video_carries_a_star_button_one_star_per_member_and_top_counts_them(bot: RunningBot) -> None:
     [(job_id, post)] = await bot.make_clips((MEMBER_ID, "a lighthouse keeper's cat @everyone"))
-    [button] = buttons(post)
-    assert (button["custom_id"], button["label"]) == (f"star:{job_id}", text("star.label_none"))
+    assert row_of(post) == clip_row(job_id)
     assert [user["id"] for user in post["mentions"]] == [str(MEMBER_ID)]
 
     data, said = await bot.star(post, job_id, MEMBER_ID)
-    assert star_label(data) == "⭐ 1" and said.startswith(f"You starred **job #{job_id}**: it has 1 star now")
+    assert row_of(data) == clip_row(job_id, "⭐ 1")  # the click keeps the other buttons
+    assert said.startswith(f"You starred **job #{job_id}**: it has 1 star now")
     # Only the components change: the body leaves the video, the credit and the requester's mention alone.
     assert set(data) <= {"components", "allowed_mentions", "tts"}
     assert [str(user) for user in data["allowed_mentions"]["users"]] == [str(MEMBER_ID)]
@@ -350,9 +416,7 @@ async def test_the_gallery_channel_gets_each_new_video_once_with_its_credit_and_
 
     [message] = bot.fake.messages_in(OTHER_CHANNEL_ID)
     assert message["mentions"] == [] and message["mention_roles"] == []
-    assert [(button["custom_id"], button["label"]) for button in buttons(message)] == [
-        (f"star:{job_id}", text("star.label_none"))
-    ]
+    assert row_of(message) == clip_row(job_id)
     assert await bot.recorded_cross_post(job_id) == int(message["id"])
     # Starring the cross-post counts for the clip, and leaves its mentions empty.
     data, _ = await bot.star(message, job_id, MEMBER_ID)
@@ -433,6 +497,11 @@ async def test_lists_page_with_buttons_that_keep_working_after_a_restart(bot: Ru
     recent_page = bot.fake.original_response(recent["interaction"])
     member_page = bot.fake.original_response(member["interaction"])
     assert recent_page is not None and member_page is not None
+    # A Delete button's question asked now is answered after the restart, in test_delete_asks_first_...
+    asked, question = await bot.ask_to_delete(post, job_id, MEMBER_ID)
+    assert asked == text("delete.confirm_own", job_id=job_id)
+    assert row_of(question) == [(f"delete-yes:{job_id}", "Delete"), (f"delete-no:{job_id}", "Keep")]
+    bot.confirmation = (job_id, question)
 
     await bot.restart()
 
@@ -548,6 +617,133 @@ async def test_moderators_hide_and_unhide_a_clip_and_the_audit_log_says_so(bot: 
     ):
         assert f"{actor} {change}" in audit, audit
     assert bot.value("SELECT count(*) FROM audit_log WHERE action LIKE 'gallery%'") == 7  # refusals wrote nothing
+
+
+# -- the buttons under every post, clicked on posts made before the restart --------------------------------------
+
+CLIP_COLUMNS = "prompt, negative_prompt, preset_id, frames, width, height, fps, steps, guidance"
+
+
+async def test_reroll_makes_the_same_clip_with_a_new_seed_for_whoever_clicked_and_charges_them(bot: RunningBot) -> None:
+    job_id = bot.value("SELECT min(id) FROM jobs WHERE user_id = ?", MEMBER_ID)  # Alice's first clip
+    post = bot.post_of(job_id)
+    await bot.command(MODERATOR_ID, "settings", channel=OTHER_CHANNEL_ID)  # so the new clip is cross-posted
+    jobs_before = bot.value("SELECT count(*) FROM jobs")
+
+    first = await bot.answer(post, f"reroll:{job_id}", OTHER_MEMBER_ID)
+    new_job, new_post = await bot.posted(first["interaction"])
+    assert bot.value("SELECT count(*) FROM jobs") == jobs_before + 1
+    assert bot.query(f"SELECT {CLIP_COLUMNS} FROM jobs WHERE id = ?", new_job) == bot.query(
+        f"SELECT {CLIP_COLUMNS} FROM jobs WHERE id = ?", job_id
+    )
+    assert bot.value("SELECT seed FROM jobs WHERE id = ?", new_job) != bot.value(
+        "SELECT seed FROM jobs WHERE id = ?", job_id
+    )
+    # Bob's job: credited to him, charged to him, posted for him where he clicked.
+    assert bot.query("SELECT user_id, user_name, channel_id FROM jobs WHERE id = ?", new_job) == [
+        (OTHER_MEMBER_ID, "Bob", CHANNEL_ID)
+    ]
+    cost = bot.value("SELECT cost FROM jobs WHERE id = ?", new_job)
+    assert bot.query("SELECT user_id, kind, delta FROM credit_ledger WHERE job_id = ?", new_job) == [
+        (OTHER_MEMBER_ID, "reserve", -cost)
+    ]
+    assert first["content"] == text("video.first_answer", cost=cost)  # the cost shown is the cost charged
+    assert [user["id"] for user in new_post["mentions"]] == [str(OTHER_MEMBER_ID)]
+    assert row_of(new_post) == clip_row(new_job)
+    assert row_of((await bot.cross_post_of(new_job)).json) == clip_row(new_job)
+
+    # A refused reroll says why in the clicker's language and charges nothing.
+    await bot.command(MODERATOR_ID, "ban", name="mod", member=OTHER_MEMBER_ID)
+    ledger = bot.value("SELECT count(*) FROM credit_ledger")
+    click, _ = await bot.click(post, f"reroll:{job_id}", OTHER_MEMBER_ID, locale="vi")
+    refusal = text("member.banned", "vi")
+    await bot.fake.wait_for_request(
+        "PATCH",
+        rf"^/webhooks/{bot.fake.application_id}/{click.token}/messages/@original$",
+        predicate=lambda request: (request.json or {}).get("content") == refusal,
+    )
+    assert (bot.fake.original_response(click) or {}).get("embeds") == []  # the settings go with the refusal
+    await bot.command(MODERATOR_ID, "unban", name="mod", member=OTHER_MEMBER_ID)
+    elsewhere = await bot.answer(post, f"reroll:{job_id}", OTHER_MEMBER_ID, guild_id=ELSEWHERE_GUILD_ID)
+    assert elsewhere["content"] == text("button.other_server")
+    gone = await bot.answer(with_button(post, "reroll:999999"), "reroll:999999", OTHER_MEMBER_ID)
+    assert gone["content"] == text("clip.gone", job_id=999_999)
+    assert bot.value("SELECT count(*) FROM jobs") == jobs_before + 1
+    assert bot.value("SELECT count(*) FROM credit_ledger") == ledger
+
+
+async def test_details_show_every_setting_the_command_and_the_gallery_link_while_it_is_public(bot: RunningBot) -> None:
+    job_id = bot.value("SELECT min(id) FROM jobs WHERE user_id = ?", MEMBER_ID)
+    post = bot.post_of(job_id)
+    prompt, seed, steps = bot.query("SELECT prompt, seed, steps FROM jobs WHERE id = ?", job_id)[0]
+    await bot.command(MODERATOR_ID, "settings", public=True)
+    slug = bot.value("SELECT gallery_slug FROM guild_settings WHERE guild_id = ?", GUILD_ID)
+
+    shown = await bot.answer(post, f"details:{job_id}", OTHER_MEMBER_ID)
+    [embed] = shown["embeds"]
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert fields["Seed"] == f"`{seed}`" and fields["Preset"] == "`tiny`" and fields["Steps"] == str(steps)
+    assert {"Model", "Licence", "Aspect and size", "Duration", "Guidance", "Render time", "Encode time"} <= set(fields)
+    link = f"{PUBLIC_URL}/g/{slug}/item/{job_id}"
+    assert fields["Gallery"] == text("details.gallery_link", url=link)
+    assert await bot.web_status(link) == 200
+    # The prompt is shown escaped ("@everyone" pings no one), and the command gives it back as typed.
+    assert "@everyone" not in embed["description"].split("```")[0]
+    assert f"```\n/video prompt:{prompt} seed:{seed} preset:tiny " in embed["description"]
+
+    await bot.command(MODERATOR_ID, "settings", public=False)
+    private = await bot.answer(post, f"details:{job_id}", MEMBER_ID)
+    assert "Gallery" not in {field["name"] for field in private["embeds"][0]["fields"]}
+    elsewhere = await bot.answer(post, f"details:{job_id}", OTHER_MEMBER_ID, guild_id=ELSEWHERE_GUILD_ID)
+    assert elsewhere["content"] == text("button.other_server") and not elsewhere.get("embeds")
+    gone = await bot.answer(with_button(post, "details:999999"), "details:999999", OTHER_MEMBER_ID)
+    assert gone["content"] == text("clip.gone", job_id=999_999)
+
+
+async def test_delete_asks_first_and_takes_the_post_down_for_its_requester_or_a_moderator_only(bot: RunningBot) -> None:
+    assert bot.confirmation is not None
+    job_id, question = bot.confirmation  # asked before the restart
+    post = bot.post_of(job_id)
+    files = bot.files_of(job_id)
+    refused = await bot.answer(post, f"delete:{job_id}", OTHER_MEMBER_ID)
+    assert refused["content"] == text("delete.not_yours", job_id=job_id) and not refused.get("components")
+    forged = await bot.confirm(question, f"delete-yes:{job_id}", OTHER_MEMBER_ID)  # the question is Alice's alone
+    assert forged["content"] == text("delete.not_yours", job_id=job_id)
+    assert bot.post_of(job_id) and all(path.exists() for path in files)
+
+    done = await bot.confirm(question, f"delete-yes:{job_id}", MEMBER_ID)
+    assert done["content"] == text("delete.deleted_own", job_id=job_id) and done["components"] == []
+    await bot.fake.wait_for_request("DELETE", rf"^/channels/{CHANNEL_ID}/messages/{post['id']}$")
+    assert bot.value("SELECT gallery_deleted_at IS NOT NULL FROM jobs WHERE id = ?", job_id)
+    assert not any(path.exists() for path in files)
+    assert job_id not in listed((await bot.command(MEMBER_ID, "member", member=MEMBER_ID))["content"])
+    again = await bot.confirm(question, f"delete-yes:{job_id}", MEMBER_ID)
+    assert again["content"] == text("delete.post_gone", job_id=job_id)
+
+    # Keep leaves everything as it was.
+    first = bot.value("SELECT min(id) FROM jobs WHERE user_id = ?", MEMBER_ID)
+    asked, keep_question = await bot.ask_to_delete(bot.post_of(first), first, MEMBER_ID)
+    kept = await bot.confirm(keep_question, f"delete-no:{first}", MEMBER_ID)
+    assert kept["content"] == text("delete.kept", job_id=first) and kept["components"] == []
+    assert bot.post_of(first)["id"] == str(bot.value("SELECT message_id FROM jobs WHERE id = ?", first))
+
+    # A moderator takes down Bob's post: the clip is hidden from the gallery (audited), its cross-post withdrawn.
+    bobs = bot.value("SELECT max(id) FROM jobs WHERE user_id = ?", OTHER_MEMBER_ID)  # his reroll
+    cross_post = await bot.recorded_cross_post(bobs)
+    asked, mod_question = await bot.ask_to_delete(bot.post_of(bobs), bobs, MODERATOR_ID)
+    assert asked == text("delete.confirm_moderator", job_id=bobs, creator=f"<@{OTHER_MEMBER_ID}>")
+    hidden = await bot.confirm(mod_question, f"delete-yes:{bobs}", MODERATOR_ID)
+    assert hidden["content"] == text("delete.deleted_moderator", job_id=bobs)
+    bobs_post = bot.value("SELECT message_id FROM jobs WHERE id = ?", bobs)
+    await bot.fake.wait_for_request("DELETE", rf"^/channels/{CHANNEL_ID}/messages/{bobs_post}$")
+    await bot.fake.wait_for_request("DELETE", rf"^/channels/{OTHER_CHANNEL_ID}/messages/{cross_post}$")
+    assert bot.value("SELECT gallery_hidden_at IS NOT NULL FROM jobs WHERE id = ?", bobs)
+    assert bot.query("SELECT actor_id, target_id FROM audit_log WHERE action = 'gallery_hide' ORDER BY id DESC")[0] == (
+        MODERATOR_ID,
+        bobs,
+    )
+    gone = await bot.answer(with_button(bot.post_of(first), "delete:999999"), "delete:999999", MEMBER_ID)
+    assert gone["content"] == text("clip.gone", job_id=999_999)
 
 
 async def test_nothing_went_wrong_inside_the_bot(bot: RunningBot) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot.messages import text
 from tests.bot.bot_process import BotProcess, bot_environment
 from tests.fake_discord.fixtures import (
     CHANNEL_ID,
@@ -71,7 +72,7 @@ class RunningBot:
         await self.edit_containing(interaction, "Rendering")
         return job_id, interaction
 
-    async def click_cancel(self, status: SentInteraction, job_id: int, user_id: int) -> str:
+    async def click_cancel(self, status: SentInteraction, job_id: int, user_id: int, locale: str = "en-US") -> str:
         message = self.fake.original_response(status)
         assert message is not None
         click = await self.fake.click_button(
@@ -81,10 +82,11 @@ class RunningBot:
             channel_id=CHANNEL_ID,
             user_id=user_id,
             permissions=int(MEMBER_PERMISSIONS),
+            locale=locale,
         )
         return await self.answer(click)
 
-    async def command(self, user_id: int, subcommand: str, **options: object) -> str:
+    async def command(self, user_id: int, subcommand: str, locale: str = "en-US", **options: object) -> str:
         interaction = await self.fake.send_slash_command(
             guild_id=GUILD_ID,
             channel_id=CHANNEL_ID,
@@ -92,6 +94,7 @@ class RunningBot:
             name="jobs",
             subcommand=subcommand,
             options=options,
+            locale=locale,
         )
         if subcommand == "cancel":
             return await self.answer(interaction)
@@ -127,7 +130,8 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
     add_default_guild(fake)
     workdir = tmp_path_factory.mktemp("jobs-bot")
     presets = workdir / "presets.toml"
-    presets.write_text("[tiny]\ndefault_steps = 5000\n")  # minutes of rendering: still busy when cancelled
+    # minutes of rendering: still busy when cancelled
+    presets.write_text("[tiny]\ndefault_steps = 5000\nmax_steps = 5000\n")
     environment = bot_environment(
         fake,
         workdir,
@@ -180,6 +184,34 @@ async def test_a_moderator_cancels_a_members_job_with_the_command(bot: RunningBo
     assert bot.refunds(job_id) == 1
     assert "There is no job #999999" in await bot.command(MODERATOR_ID, "cancel", job=999_999)
     assert bot.fake.schema_violations() == []
+
+
+async def test_a_member_whose_discord_is_in_vietnamese_follows_and_cancels_a_job_in_vietnamese(bot: RunningBot) -> None:
+    status = await bot.fake.send_slash_command(
+        guild_id=GUILD_ID,
+        channel_id=CHANNEL_ID,
+        user_id=MEMBER_ID,
+        name="video",
+        options={"prompt": "một con cáo đi thật chậm"},
+        locale="vi",
+    )
+    queued = await bot.edit_containing(status, "Đã xếp hàng")
+    found = re.search(r"yêu cầu #(\d+)", queued["content"])
+    assert found is not None
+    job_id = int(found[1])
+    [[button]] = [row["components"] for row in queued["components"]]
+    assert (button["custom_id"], button["label"]) == (f"cancel:{job_id}", "Hủy")
+    rendering = await bot.edit_containing(status, f"Đang tạo **yêu cầu #{job_id}**")
+    assert " giây" in rendering["content"] or " phút" in rendering["content"]  # how long, in her words
+
+    stopping = await bot.click_cancel(status, job_id, MEMBER_ID, locale="vi")
+    assert stopping == text("cancel.stopping", "vi", job_id=job_id)
+    assert await bot.settled_state(job_id) == "cancelled"
+    cancelled = await bot.edit_containing(status, f"**Yêu cầu #{job_id}** đã bị hủy.")
+    assert re.search(r"Mình đã hoàn lại \d+ credit cho bạn\.$", cancelled["content"])
+    assert f"**#{job_id}** · đã hủy · " in await bot.command(MEMBER_ID, "list", locale="vi")
+    # Someone else's Discord, in English, reads English about the same job.
+    assert (await bot.command(OTHER_MEMBER_ID, "cancel", job=job_id)).startswith(f"**Job #{job_id}** isn't yours")
 
 
 async def test_nothing_went_wrong_inside_the_bot(bot: RunningBot) -> None:

@@ -149,3 +149,27 @@ def test_only_the_voice_warnings_are_silenced(capsys: pytest.CaptureFixture[str]
     assert len(lines) == 2, lines
     assert lines[0].endswith("WARNING discord.client: a warning of discord.py's own")
     assert lines[1].endswith("WARNING bot: davey is not installed, voice will NOT be supported")
+
+
+async def test_a_model_that_cannot_load_stops_the_bot_with_one_line_and_status_2(tmp_path: Path) -> None:
+    """The bot logs in while the model loads; a model that cannot load still stops it, as before it logged in."""
+    fake = FakeDiscord()
+    await fake.start()
+    hub_cache = tmp_path / "hf" / "hub"
+    # An empty Hugging Face cache, downloads off: what a first start without a network meets.
+    environment = bot_environment(
+        fake, tmp_path, VIDEO_MODEL="wan-1.3b", HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1"
+    )
+    process = BotProcess(environment, tmp_path)
+    try:
+        await process.start()
+        code = await process.wait(timeout=90)
+    finally:
+        await fake.stop()
+    assert code == 2
+    errors = [line for line in process.output.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: the video model could not start: Wan-AI/Wan2.1-T2V-1.3B-Diffusers is not in the Hugging Face cache "
+        f"({hub_cache}) and HF_HUB_OFFLINE is set; unset it to download the weights, or copy them into the cache"
+    ]
+    assert "Traceback" not in process.output

@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from bot.formatting import safe_user_text
 from bot.messages import text
-from tests.bot.bot_process import BotProcess, bot_environment
+from tests.bot.bot_process import MODEL_READY, BotProcess, bot_environment
 from tests.fake_discord.fixtures import CHANNEL_ID, GUILD_ID, MEMBER_ID, MODERATOR_ID, add_default_guild
 from tests.fake_discord.models import MEMBER_PERMISSIONS, Permission
 from tests.fake_discord.payloads import Payload
@@ -60,6 +60,7 @@ class RunningBot:
             "PUT", rf"/applications/{self.fake.application_id}/guilds/{GUILD_ID}/commands", timeout=90, after=synced
         )
         await self.process.wait_for_log("logged in as")
+        await self.process.wait_for_log(MODEL_READY)  # jobs render from now on
 
     async def restart(self) -> None:
         """A clean stop, then a new process (a new discord.py client) on the same database."""
@@ -155,7 +156,8 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
     fake.add_member(GUILD_ID, next(FRESH_IDS), name="Untouched", roles=[UNTOUCHED_ROLE_ID])
     workdir = tmp_path_factory.mktemp("queue-bot")
     presets = workdir / "presets.toml"
-    presets.write_text("[tiny]\ndefault_steps = 5000\n")  # minutes of rendering: the other jobs wait
+    # minutes of rendering: the other jobs wait
+    presets.write_text("[tiny]\ndefault_steps = 5000\nmax_steps = 5000\n")
     environment = bot_environment(
         fake,
         workdir,

@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 
 from tests.bot.bot_process import BotProcess, bot_environment, descendants, is_alive
+from tests.fake_discord.message_events import is_ephemeral
 from tests.fake_discord.server import FakeDiscord, RecordedRequest, SentInteraction
 
 pytestmark = pytest.mark.soak
@@ -200,8 +201,8 @@ class Soak:
 def job_of_post(message: dict[str, Any]) -> int | None:
     """The job a clip post (a message, or a request's body) names in its embed; None for other messages."""
     embeds = message.get("embeds") or []
-    if not embeds:
-        return None  # a failure notice, or another plain message
+    if not embeds or is_ephemeral(message):
+        return None  # a failure notice, another plain message, or a requester's status with its settings
     [embed] = embeds
     title = CLIP_TITLE.search(str(embed.get("title", "")))
     assert title is not None, f"a post whose embed names no job: {embed}"

@@ -1,5 +1,6 @@
 """What a member sees while their job waits: the first answer gives the position and an estimated start and finish,
-and the status follows the queue (only when its words change) until the job starts or the token's time is up.
+and the status follows the queue (only when its words change) until the job starts or the token's time is up. Then,
+while it renders, the live preview: the newest picture at most every PREVIEW_EDIT_INTERVAL, gone at the end.
 
 The bot runs in-process against the fake Discord (real discord.py, real SQLite) with a scripted render backend
 that renders one job at a time and a refresh every few tenths of a second.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import publisher
 from bot.client import VideoBot
 from bot.publisher import StatusTiming
 from common.failures import Failure, FailureCode
@@ -34,7 +36,8 @@ from jobs.quota import QuotaDefaults
 from jobs.quota_policy import QuotaPolicy
 from jobs.requests import VideoRequest
 from jobs.runner import JobRunner
-from model.contract import Failed
+from jobs.server_rules import ServerRulesService
+from model.contract import Failed, Preview, Progress
 from model.presets import PRESETS
 from tests.fake_discord.fixtures import (
     CHANNEL_ID,
@@ -148,6 +151,9 @@ async def running_bot(
         runner=runner,
         moderation=ModerationService(database=database, policy=quota, clock=clock),
         queue_control=QueueControl(database=database, clock=clock, on_resumed=runner.wake),
+        server_rules=ServerRulesService(
+            database=database, clock=clock, presets=PRESETS, on_changed=admission.rules.forget
+        ),
         media=MediaFiles(data_dir),
         estimates=JobEstimates(database, clock),
         gallery=GalleryService(database=database, media=MediaFiles(data_dir), clock=clock),
@@ -248,3 +254,61 @@ async def test_no_edit_after_the_tokens_time_and_a_failure_is_told_in_the_channe
 
         assert told.json["content"].startswith(f"<@{MODERATOR_ID}> **Job #{waiting}** failed")
         assert bot.edits_of(status) == [answer]
+
+
+PREVIEW_INTERVAL = 3.0
+"""PREVIEW_EDIT_INTERVAL in the preview's test (10 s in the bot)."""
+
+
+def edits_with_images(bot: RunningBot, interaction: SentInteraction) -> list[RecordedRequest]:
+    path = f"/webhooks/{bot.fake.application_id}/{interaction.token}/messages/@original"
+    return [request for request in bot.fake.requests if request.path == path and request.files]
+
+
+async def images_shown(bot: RunningBot, interaction: SentInteraction, count: int) -> list[RecordedRequest]:
+    async with asyncio.timeout(10):
+        while len(edits := edits_with_images(bot, interaction)) < count:
+            await asyncio.sleep(0.02)
+    return edits
+
+
+def caption(step: int) -> str:
+    return f"-# A rough look at the middle of your clip after step {step}: the finished video will be sharper."
+
+
+async def test_the_newest_preview_replaces_the_last_at_most_every_interval_and_the_end_takes_it_away(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publisher, "PREVIEW_EDIT_INTERVAL", PREVIEW_INTERVAL)
+    job_id, interaction, _ = await bot.video(MEMBER_ID)
+    await bot.backend.wait_submitted(1)
+    bot.backend.emit(Progress(job_id, 1, 30, 2.0))
+    bot.backend.emit(Preview(job_id, 1, b"first"))
+    [first] = await images_shown(bot, interaction, 1)
+    bot.backend.emit(Preview(job_id, 2, b"too soon"))  # within the interval: kept for later, not shown
+    await asyncio.sleep(PREVIEW_INTERVAL)
+    bot.backend.emit(Preview(job_id, 3, b"newest"))  # due: it goes out, and "too soon" never does
+    second = (await images_shown(bot, interaction, 2))[1]
+
+    for edit, step, image in ((first, 1, b"first"), (second, 3, b"newest")):
+        [upload] = edit.files
+        assert (upload.filename, upload.data) == ("preview.jpg", image)
+        assert edit.json["content"].startswith(f"Rendering **job #{job_id}**: step 1 of 30")
+        assert edit.json["content"].endswith(caption(step))
+        assert edit.json["attachments"][0]["description"] == caption(step).removeprefix("-# ")
+    assert len(edits_with_images(bot, interaction)) == 2
+    shown = bot.fake.original_response(interaction)
+    assert shown is not None and [attachment["filename"] for attachment in shown["attachments"]] == ["preview.jpg"]
+
+    bot.backend.emit(Failed(job_id, Failure(FailureCode.RENDER_ERROR)))
+    await bot.fake.wait_for_request(
+        "PATCH",
+        rf"/webhooks/.*/{interaction.token}/messages/@original",
+        predicate=lambda r: "failed" in r.json["content"],
+    )
+    status = bot.fake.original_response(interaction)
+    assert status is not None and status["attachments"] == []
+    assert "rough look" not in status["content"]
+    bot.backend.emit(Preview(job_id, 4, b"after the end"))  # a finished job's status takes no more pictures
+    await asyncio.sleep(5 * REFRESH_EVERY)
+    assert len(edits_with_images(bot, interaction)) == 2

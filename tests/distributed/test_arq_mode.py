@@ -84,7 +84,7 @@ def record_hand_overs(bot: Bot) -> list[int]:
 def slow_tiny(tmp_path: Path, steps: int) -> dict[str, str]:
     """Worker settings for a tiny preset that takes `steps` steps: long enough to act on a job mid-render."""
     path = tmp_path / "presets.toml"
-    path.write_text(f"[tiny]\ndefault_steps = {steps}\n", encoding="utf-8")
+    path.write_text(f"[tiny]\ndefault_steps = {steps}\nmax_steps = {steps}\n", encoding="utf-8")
     return {"VIDEO_PRESETS_FILE": str(path)}
 
 
@@ -113,6 +113,9 @@ async def test_twenty_jobs_from_five_members_are_delivered_once_in_fair_order_ov
     for view in bot.observer.delivered:  # the files came back through Redis: no shared disk
         assert view.video is not None
         assert (bot.data_dir / view.video.key).stat().st_size == view.video.bytes
+    # Each render's preview of its first step came through Redis too, a JPEG.
+    assert {preview.job_id for preview in bot.observer.previews} == set(job_ids)
+    assert all(preview.image.startswith(b"\xff\xd8") for preview in bot.observer.previews)
     for worker in pair:
         assert not list((workers.folder / worker.name / "media").glob("*.mp4")), "the worker keeps no clip"
 

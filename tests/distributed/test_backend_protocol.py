@@ -12,7 +12,7 @@ from arq.constants import in_progress_key_prefix, result_key_prefix
 from arq.jobs import serialize_result
 
 from common.failures import FailureCode
-from model.contract import Done, Failed, RenderEvent, RenderResult, RenderSpec, VideoFile
+from model.contract import MAX_PREVIEW_BYTES, Done, Failed, Preview, RenderEvent, RenderResult, RenderSpec, VideoFile
 from model.distributed.backend import ArqBackend
 from model.distributed.wire import (
     EVENTS_STREAM,
@@ -126,6 +126,28 @@ async def test_malformed_news_is_ignored_and_the_backend_goes_on(fixture: Fixtur
 
     fixture.publish(arq_id, fixture.done(spec, video_key="media/9.mp4", poster_key="media/9.jpg"))
     await until(lambda: outcomes(fixture, 9), 10, "the outcome after the garbage")
+
+
+async def test_a_preview_crosses_redis_as_it_was_and_a_malformed_one_is_ignored(fixture: Fixture) -> None:
+    spec = tiny_spec(job_id=11)
+    await fixture.backend.submit(spec)
+    arq_id = arq_job_id(11, 1)
+    image = bytes(range(256)) * 40  # not text: it crosses JSON as base64
+    too_large = {"kind": "preview", "job_id": 11, "step": 2, "image": "A" * (4 * MAX_PREVIEW_BYTES // 3 + 8)}
+    for malformed in (
+        {"kind": "preview", "job_id": 11, "step": 2, "image": "not base64!"},
+        {"kind": "preview", "job_id": 11, "step": "2", "image": ""},
+        too_large,
+    ):
+        fixture.client.xadd(EVENTS_STREAM, {"arq_id": arq_id, "event": dumps(malformed)})
+    fixture.publish(arq_id, Preview(11, 3, image))
+
+    await until(lambda: previews(fixture, 11), 10, "the preview")
+    assert previews(fixture, 11) == [Preview(11, 3, image)]
+
+
+def previews(fixture: Fixture, job_id: int) -> list[RenderEvent]:
+    return [event for event in fixture.events if isinstance(event, Preview) and event.job_id == job_id]
 
 
 async def test_an_unreadable_arq_result_hands_the_job_over_again(fixture: Fixture) -> None:

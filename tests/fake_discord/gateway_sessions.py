@@ -2,8 +2,9 @@
 
 gateway.py speaks one websocket's protocol; this module runs the gateway endpoint around it: HELLO on
 connect, heartbeats acknowledged, IDENTIFY answered with READY and a GUILD_CREATE per guild, RESUME of
-any session identified before, and DISPATCH of events to the identified connections whose intents ask
-for them (at once, or in the background for the synchronous set-up calls).
+any session identified before, the bot's presences (IDENTIFY's and op 3's) recorded, and DISPATCH of events
+to the identified connections whose intents ask for them (at once, or in the background for the synchronous
+set-up calls).
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ class GatewaySessions:
             await self._identify(connection, data or {})
         elif op == Op.RESUME:
             await self._resume(connection, data or {})
-        # Presence updates and member requests need no answer: GUILD_CREATE already lists every member.
+        elif op == Op.PRESENCE_UPDATE:
+            await self._state.record_presence(data or {})  # Discord answers none
+        # Member requests need no answer: GUILD_CREATE already lists every member.
 
     async def _identify(self, connection: GatewayConnection, data: Payload) -> None:
         state = self._state
@@ -110,6 +113,8 @@ class GatewaySessions:
             return
         connection.session_id = secrets.token_hex(16)
         connection.intents = int(data.get("intents", 0))
+        if data.get("presence") is not None:  # the presence a new session starts with
+            await state.record_presence(data["presence"])
         self._session_intents[connection.session_id] = connection.intents
         ready = ready_payload(
             session_id=connection.session_id,

@@ -126,6 +126,7 @@ class FakeChannel:
     name: str
     position: int
     topic: str | None = None
+    nsfw: bool = False  # what Discord calls an age-restricted channel
 
 
 @dataclass

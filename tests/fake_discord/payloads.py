@@ -26,6 +26,7 @@ LOADING_FLAG = 1 << 7
 # Interaction and application-command option types.
 APPLICATION_COMMAND_INTERACTION = 2
 MESSAGE_COMPONENT_INTERACTION = 3
+APPLICATION_COMMAND_AUTOCOMPLETE_INTERACTION = 4
 USER_OPTION = 6
 CHANNEL_OPTION = 7
 ROLE_OPTION = 8
@@ -129,7 +130,7 @@ def text_channel_payload(channel: FakeChannel, guild_id: int, *, last_message_id
         "position": channel.position,
         "permission_overwrites": [],
         "topic": channel.topic,
-        "nsfw": False,
+        "nsfw": channel.nsfw,
         "last_message_id": None if last_message_id is None else str(last_message_id),
         "rate_limit_per_user": 0,
         "parent_id": None,

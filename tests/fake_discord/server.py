@@ -35,6 +35,7 @@ from tests.fake_discord.models import (
     SentInteraction,
 )
 from tests.fake_discord.payloads import (
+    APPLICATION_COMMAND_AUTOCOMPLETE_INTERACTION,
     APPLICATION_COMMAND_INTERACTION,
     MESSAGE_COMPONENT_INTERACTION,
     Payload,
@@ -93,6 +94,7 @@ class FakeDiscord:
     bot_name: _InState[str] = _InState()
     requests: _InState[list[RecordedRequest]] = _InState()
     synced_commands: _InState[list[Payload]] = _InState()  # the last PUT of commands, global or guild
+    presences: _InState[list[Payload]] = _InState()  # each presence the bot set (IDENTIFY's, then op 3's), in order
     guilds: _InState[dict[int, FakeGuild]] = _InState()
     # Discord's limits, adjustable so that tests can reach the edges quickly.
     interaction_response_deadline: _InState[float] = _InState()
@@ -274,6 +276,13 @@ class FakeDiscord:
         Requests are recorded once answered, so the fake's state already shows their effect."""
         return await self._state.wait_for_request(method, path_regex, predicate=predicate, timeout=timeout, after=after)
 
+    async def wait_for_presence(
+        self, predicate: Callable[[Payload], bool], *, timeout: float = 15.0, after: int = 0
+    ) -> Payload:
+        """The first presence the bot set (its `d`: since, activities, status, afk), at index >= `after` of
+        `presences`, that `predicate` accepts; waits up to `timeout` for it."""
+        return await self._state.wait_for_presence(predicate, timeout=timeout, after=after)
+
     async def wait_until_ready(self, timeout: float = 15.0, *, commands_synced: bool = False) -> None:
         """Until a bot has identified and been sent READY and its GUILD_CREATEs, and, with
         `commands_synced`, has also synced its application commands."""
@@ -317,6 +326,39 @@ class FakeDiscord:
             permissions=permissions,
             role_ids=role_ids,
             attachment_size_limit=attachment_size_limit,
+            locale=locale,
+            command_name=name,
+        )
+
+    async def send_autocomplete(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        name: str,
+        focused: str,
+        typed: str,
+        options: Mapping[str, object] | None = None,
+        locale: str = "en-US",
+    ) -> SentInteraction:
+        """A member types `typed` into the option `focused` of a synced command, the other `options` filled in:
+        Discord asks the bot for suggestions (it answers with callback type 8). As Discord does, the focused
+        option's value is the text typed, whatever the option's type."""
+        guild = self._state.guild(guild_id)
+        command = self._state.synced_command(name, guild_id)
+        data = command_data(command, guild=guild, options=options, subcommand=None)
+        [definition] = [option for option in command.get("options") or [] if option["name"] == focused]
+        data["options"].append({"name": focused, "type": definition["type"], "value": typed, "focused": True})
+        return await self._interactions.dispatch(
+            APPLICATION_COMMAND_AUTOCOMPLETE_INTERACTION,
+            guild=guild,
+            channel_id=channel_id,
+            user_id=user_id,
+            data=data,
+            permissions=None,
+            role_ids=None,
+            attachment_size_limit=None,
             locale=locale,
             command_name=name,
         )

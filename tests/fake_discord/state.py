@@ -71,6 +71,8 @@ class FakeState:
         self.request_recorded = asyncio.Condition()
         self.ready = asyncio.Event()  # a bot identified and got READY and its GUILD_CREATEs
         self.commands_synced = asyncio.Event()
+        self.presences: list[Payload] = []  # each presence the bot set: IDENTIFY's, then every PRESENCE_UPDATE (op 3)
+        self.presence_changed = asyncio.Condition()
         self.port = 0  # set once the server listens
 
     # ------------------------------------------------------------------ addresses
@@ -174,6 +176,26 @@ class FakeState:
                     f"no {method.upper()} {path_regex} within {timeout}s; received since #{after}:\n  {received}"
                 ) from None
         assert found is not None  # wait_for returns only once first_match() finds one
+        return found
+
+    async def record_presence(self, presence: Payload) -> None:
+        async with self.presence_changed:
+            self.presences.append(presence)
+            self.presence_changed.notify_all()
+
+    async def wait_for_presence(self, predicate: Callable[[Payload], bool], *, timeout: float, after: int) -> Payload:
+        """FakeDiscord.wait_for_presence: the first presence at index >= `after` that `predicate` accepts."""
+
+        def first_match() -> Payload | None:
+            return next((presence for presence in self.presences[after:] if predicate(presence)), None)
+
+        async with self.presence_changed:
+            try:
+                found = first_match() or await asyncio.wait_for(self.presence_changed.wait_for(first_match), timeout)
+            except TimeoutError:
+                shown = self.presences[after:]
+                raise AssertionError(f"no such presence within {timeout}s; the bot set {shown}") from None
+        assert found is not None
         return found
 
 

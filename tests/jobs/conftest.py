@@ -19,7 +19,7 @@ from jobs.quota_policy import MemberRef, QuotaPolicy
 from jobs.requests import ValidRequest, VideoRequest
 from jobs.runner import JobRunner
 from jobs.views import JobView, Ticket
-from model.contract import Progress
+from model.contract import Preview, Progress
 from model.presets import PRESETS, Preset
 from tests.jobs.scripted_backend import ScriptedBackend
 from tests.migrated import TemplateDatabase
@@ -43,6 +43,7 @@ class ManualClock:
 class RecordingObserver:
     started: list[tuple[int, float | None]] = field(default_factory=list)
     progress: list[Progress] = field(default_factory=list)
+    previews: list[Preview] = field(default_factory=list)
     delivered: list[JobView] = field(default_factory=list)
     failed: list[tuple[JobView, int]] = field(default_factory=list)
     confirmed: list[JobView] = field(default_factory=list)
@@ -55,6 +56,9 @@ class RecordingObserver:
 
     async def on_progress(self, job_id: int, progress: Progress) -> None:
         self.progress.append(progress)
+
+    async def on_preview(self, job_id: int, preview: Preview) -> None:
+        self.previews.append(preview)
 
     async def deliver(self, job: JobView) -> int:
         if self.refuse_delivery is not None:
@@ -83,12 +87,15 @@ class RecordingObserver:
 
 
 class ClipOptions(TypedDict, total=False):
-    """Clip options as a member types them (unchecked), by ClipSpec field name."""
+    """Clip options as a member types them (unchecked), by /video option name."""
 
     prompt: object
     negative_prompt: str
     seed: int
-    preset_id: str
+    preset: str
+    aspect: str
+    duration: int
+    steps: int
 
 
 def video_request(
@@ -100,7 +107,7 @@ def video_request(
         channel_id=CHANNEL_ID,
         user_id=user_id,
         user_name=f"member{user_id}",
-        options={"prompt": "a fox running through snow", "preset_id": "tiny", **options},
+        options={"prompt": "a fox running through snow", "preset": "tiny", **options},
         role_ids=role_ids,
     )
 

@@ -57,3 +57,27 @@ class ScriptedBackend:
                 self._submitted_signal.clear()
                 await self._submitted_signal.wait()
         return self.submitted
+
+
+class SlowStartingBackend(ScriptedBackend):
+    """A ScriptedBackend whose start lasts until the test calls loaded() (a local model loading for minutes), or
+    raises `failure` then; close() ends a start under way by failing it, as the local worker backend's does."""
+
+    def __init__(self, serves: frozenset[str] = frozenset({"tiny"}), capacity: int = 2) -> None:
+        super().__init__(serves, capacity)
+        self.failure: Exception | None = None
+        self.closed = False
+        self._loaded = asyncio.Event()
+
+    def loaded(self, failure: Exception | None = None) -> None:
+        self.failure = failure
+        self._loaded.set()
+
+    async def start(self) -> None:
+        await self._loaded.wait()
+        if self.failure is not None:
+            raise self.failure
+
+    async def close(self) -> None:
+        self.closed = True
+        self.loaded(self.failure or RuntimeError("the backend was closed while it started"))

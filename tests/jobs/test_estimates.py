@@ -42,7 +42,7 @@ async def running(service: Jobs, observer: RecordingObserver) -> AsyncIterator[J
 
 
 async def submit(service: Jobs, user_id: int, preset_id: str = "tiny") -> Ticket:
-    return await service.submit(service.validate(video_request(user_id, preset_id=preset_id)))
+    return await service.submit(service.validate(video_request(user_id, preset=preset_id)))
 
 
 async def delivered_history(database: Database, service: Jobs, seconds: Sequence[float], preset: str = "tiny") -> None:

@@ -45,7 +45,7 @@ async def queue(service: Jobs, presets: str) -> list[int]:
     """One job per preset id in `presets` (space-separated), each from a member of its own, in that order."""
     ids = []
     for user_id, preset_id in enumerate(presets.split(), start=1):
-        ticket = await service.submit(service.validate(video_request(user_id, preset_id=preset_id)))
+        ticket = await service.submit(service.validate(video_request(user_id, preset=preset_id)))
         ids.append(ticket.job.id)
     return ids
 

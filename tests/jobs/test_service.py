@@ -19,7 +19,7 @@ from jobs.errors import PresetUnavailable, PromptRejected, QuotaExhausted, SeedO
 from jobs.records import video_columns
 from jobs.requests import ValidRequest
 from jobs.views import load_view
-from model.contract import Done, Failed, Progress, RenderResult, RenderSpec, VideoFile
+from model.contract import Done, Failed, Preview, Progress, RenderResult, RenderSpec, VideoFile
 from model.presets import PRESETS
 from tests.jobs.conftest import (
     ClipOptions,
@@ -128,6 +128,7 @@ async def test_done_is_delivered_and_recorded(
     ticket = await service.submit(service.validate(video_request()))
     await backend.wait_submitted(1)
     backend.emit(Progress(ticket.job.id, 1, 2, 0.5))
+    backend.emit(Preview(ticket.job.id, 1, b"a jpeg"))
     backend.emit(Done(ticket.job.id, result_for(tmp_path, ticket.job.id)))
 
     await observer.wait(lambda: observer.delivered)
@@ -135,6 +136,7 @@ async def test_done_is_delivered_and_recorded(
     job = await load_view(service.admission.database, ticket.job.id)
 
     assert observer.progress == [Progress(ticket.job.id, 1, 2, 0.5)]
+    assert observer.previews == [Preview(ticket.job.id, 1, b"a jpeg")]
     assert job is not None and job.state is JobState.DELIVERED
     assert job.message_id == 900_000 + ticket.job.id
     assert job.render_seconds == 1.5
@@ -229,8 +231,8 @@ async def test_backend_capacity_bounds_outstanding_jobs(service: Jobs, backend: 
         ({"negative_prompt": "blur\u202e"}, PromptRejected),
         ({"seed": -1}, SeedOutOfRange),
         ({"seed": 2**32}, SeedOutOfRange),
-        ({"preset_id": "wan-14b"}, PresetUnavailable),
-        ({"preset_id": "no-such-model"}, PresetUnavailable),
+        ({"preset": "wan-14b"}, PresetUnavailable),
+        ({"preset": "no-such-model"}, PresetUnavailable),
     ],
 )
 def test_validate_refuses_bad_input(service: Jobs, extra: ClipOptions, error: type[Exception]) -> None:

@@ -40,6 +40,10 @@ cost_weight = 2
 dtype = "float16"
 negative_prompt = "blurry"
 call_args = { decode_timestep = 0.05, frame_rate = 24 }
+description = "Square clips of anything, fast"
+min_steps = 8
+max_steps = 40
+sensitive = true
 frame_step = 8
 size_step = 32
 """
@@ -72,11 +76,13 @@ def test_a_file_overrides_fields_adds_presets_and_keeps_the_rest(tmp_path: Path)
     assert (square.pipeline, square.default_size, square.fps) == ("LTXPipeline", (512, 512), 24)
     assert (square.dtype, square.negative_prompt) == ("float16", "blurry")
     assert dict(square.call_args) == {"decode_timestep": 0.05, "frame_rate": 24}
+    assert (square.description, square.min_steps, square.max_steps) == ("Square clips of anything, fast", 8, 40)
+    assert square.sensitive and not catalogue["my-wan"].sensitive
     assert catalogue["ltx"] is PRESETS["ltx"]
 
 
 def test_json_reads_like_toml(tmp_path: Path) -> None:
-    entry = {"default_steps": 12, "resolutions": {"1:1": [64, 64], "16:9": [112, 64]}}
+    entry = {"default_steps": 12, "max_steps": 12, "resolutions": {"1:1": [64, 64], "16:9": [112, 64]}}
     catalogue = load_catalogue(write(tmp_path, "presets.json", json.dumps({"tiny": entry})))
     assert catalogue["tiny"].default_steps == 12
     assert dict(catalogue["tiny"].resolutions) == {"1:1": (64, 64), "16:9": (112, 64)}
@@ -120,6 +126,10 @@ def test_every_preset_field_but_the_id_can_be_set() -> None:
         ('[ltx]\ndtype = "fp8"', "field 'dtype': 'fp8' is not one of bfloat16, float16, float32"),
         ('[ltx]\nvae_dtype = "half"', "field 'vae_dtype': 'half' is not one of bfloat16, float16, float32"),
         ("[ltx]\nnegative_prompt = 3", "field 'negative_prompt': must be a string, not int 3"),
+        ('[ltx]\nsensitive = "yes"', "field 'sensitive': must be true or false, not str 'yes'"),
+        ("[ltx]\nmin_steps = 1.5", "field 'min_steps': must be a whole number, not float 1.5"),
+        ("[ltx]\nmax_steps = 10", "field 'max_steps': must be from default_steps (50) to 10000"),
+        ("[ltx]\ndescription = 3", "field 'description': must be a string, not int 3"),
         ("[ltx]\ncall_args = 3", "field 'call_args': must map argument names to values"),
         ('[ltx]\ncall_args = { "Bad Name" = 1 }', "field 'call_args': 'Bad Name' is not an argument name"),
         ("[ltx]\ncall_args = { timesteps = [1, 2] }", "field 'call_args': timesteps must be text, a number or"),

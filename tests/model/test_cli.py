@@ -48,6 +48,7 @@ def test_presets_prints_the_catalogue_as_a_table() -> None:
         "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
         "Apache-2.0",
         "81 frames 832x480 (5.1 s)",
+        "50 (20-50)",  # the default steps, and the range a member may choose from
         "~17 GB",
     ):
         assert cell in wan

@@ -18,6 +18,7 @@ from model.presets import (
     ASPECTS,
     DEFAULT_PRESET_ID,
     KNOWN_PIPELINES,
+    MAX_DESCRIPTION_CHARS,
     PRESETS,
     TINY_PRESET_ID,
     Preset,
@@ -101,6 +102,18 @@ def test_every_preset_is_usable_as_configured(preset: Preset) -> None:
     assert preset.cost_weight >= 1
 
 
+@pytest.mark.parametrize("preset", PRESETS.values(), ids=list(PRESETS))
+def test_every_built_in_preset_describes_itself_and_bounds_its_steps(preset: Preset) -> None:
+    assert 0 < len(preset.description) <= MAX_DESCRIPTION_CHARS and preset.description.isprintable()
+    assert preset.min_steps <= preset.default_steps <= preset.max_steps
+    assert not preset.sensitive  # operators mark their own presets sensitive; none of these is
+
+
+def test_real_presets_steps_run_from_20_to_their_authors_default() -> None:
+    real = [preset for preset in PRESETS.values() if preset.id != TINY_PRESET_ID]
+    assert {(preset.min_steps, preset.default_steps, preset.max_steps) for preset in real} == {(20, 50, 50)}
+
+
 @pytest.mark.parametrize("name", KNOWN_PIPELINES)
 def test_known_pipelines_take_what_render_passes(name: str) -> None:
     rendered_with = {
@@ -152,6 +165,13 @@ def test_tiny_is_the_cheapest_and_small_enough_for_a_cpu() -> None:
         ("tiny", {"cost_weight": 10**6 + 1}, "field 'cost_weight': must be between 1 and"),
         ("tiny", {"resolutions": {"1:1": (0, 0)}}, "field 'resolutions': 1:1 is 0x0; both must"),
         ("tiny", {"default_frames": -3}, "field 'default_frames': default -3 frames is outside"),
+        ("tiny", {"min_steps": 0}, "field 'min_steps': must be from 1 to default_steps (4)"),
+        ("tiny", {"min_steps": 5}, "field 'min_steps': must be from 1 to default_steps (4)"),
+        ("tiny", {"max_steps": 3}, "field 'max_steps': must be from default_steps (4) to 10000"),
+        ("tiny", {"max_steps": 10_001}, "field 'max_steps': must be from default_steps (4) to 10000"),
+        ("wan-1.3b", {"default_steps": 60}, "field 'max_steps': must be from default_steps (60)"),
+        ("tiny", {"description": "x" * 81}, "field 'description': must be one line of at most 80"),
+        ("tiny", {"description": "two\nlines"}, "field 'description': must be one line"),
     ],
 )
 def test_an_entry_that_contradicts_its_model_is_refused(preset_id: str, change: dict[str, Any], complaint: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import itertools
 import json
 import os
@@ -26,9 +27,10 @@ import pytest_asyncio
 
 from common.failures import Failure, FailureCode
 from model.catalogue import load_catalogue
-from model.contract import Done, Failed, Progress, RenderEvent, RenderSpec, Started, result_from_manifest
+from model.contract import Done, Failed, Preview, Progress, RenderEvent, RenderSpec, Started, result_from_manifest
 from model.local_backend import BackendFullError, LocalWorkerBackend, WorkerStartError
 from model.presets import PRESETS, get_preset
+from model.preview import preview_size
 from model.speed import FirstBlockCache, SpeedOptions
 from model.worker.protocol import WorkerConfig
 from model.worker.runtime import warm_up_clip
@@ -130,8 +132,22 @@ async def test_progress_arrives_in_order_and_precedes_done(backend: LocalWorkerB
     progress = [event for event in events if isinstance(event, Progress)]
     assert [(p.step, p.total) for p in progress] == [(step, spec.clip.steps) for step in range(1, spec.clip.steps + 1)]
     assert [p.elapsed for p in progress] == sorted(p.elapsed for p in progress)
-    assert events[1 : len(progress) + 1] == progress
-    assert isinstance(events[-1], Done) and len(events) == len(progress) + 2
+    assert [event for event in events[1:-1] if not isinstance(event, Preview)] == progress
+    assert isinstance(events[-1], Done) and len(events) == len(progress) + 3
+
+
+async def test_a_render_shows_its_middle_frame_after_its_first_step(backend: LocalWorkerBackend) -> None:
+    spec = make_spec()
+    await backend.submit(spec)
+    events = await events_until_finished(backend, spec.job_id)
+
+    # The tiny clip renders in well under the preview interval: one preview, taken after step 1, before Done.
+    [preview] = [event for event in events if isinstance(event, Preview)]
+    first_step = next(index for index, event in enumerate(events) if isinstance(event, Progress))
+    assert preview.step == 1 and events.index(preview) > first_step
+    with av.open(io.BytesIO(preview.image), mode="r") as container:
+        frame = next(container.decode(video=0))
+    assert (frame.width, frame.height) == preview_size(spec.clip.width, spec.clip.height)
 
 
 async def test_done_files_decode_to_the_clip_and_carry_the_credit(
