@@ -1,25 +1,31 @@
-"""What does the live preview cost a render?
+"""How much does the live preview slow a render?
 
-    .venv/bin/python benchmarks/preview.py [--rounds 5] [--repeat 20]
+    .venv/bin/python benchmarks/preview.py [--rounds 15] [--steps 10] [--preset tiny] [--size small|full]
 
-On a CPU every figure is the CPU time of the thread doing the work (time.thread_time): this machine is shared,
-and wall-clock times of a loaded machine measure the load; on a GPU, wall-clock time, waiting for the GPU.
+The same clip is rendered through model.pipeline.render, with the preview as the worker runs it (model.preview's
+live_preview: the clean middle frame projected on the render thread, the JPEG on the preview's own thread), in
+interleaved rounds: each round renders it once without previews, once with a preview after every step, and once at
+the production interval (PREVIEW_INTERVAL_SECONDS), in an order that turns each round, so that a shared machine's
+load drifts over the three alike. Each render is timed whole by the wall clock, from the call until its frames are
+in hand and its previews sent (as the worker waits for them); nothing inside the render synchronises a GPU for the
+measurement (the frames' copy to the CPU at its end waits for the GPU's work), and the preview thread's CPU time
+counts because it competes with the render's threads. Figures are medians over the rounds:
 
-1. One preview at each family's real size. Latents shaped as each built-in family's pipeline hands them to its
-   step callback for its preset's default clip (Wan 2.1 1.3B: 832x480, 81 frames; LTX-Video: packed tokens of
-   128 channels; CogVideoX-2b: 720x480, 49 frames), random values. `capture_ms` is what the render thread
-   pays (the middle frame, the C→3 matmul, the copy started), `jpeg_ms` what the preview thread pays (waiting
-   for the copy, the JPEG), both medians over REPEAT. `overhead_percent` is their sum over the 10 s between two
-   previews: on a CPU the preview thread competes with the render for cores, so it counts; on a GPU only
-   capture_ms does, and the copy's wait lands on the preview thread.
+- `render_ms_plain`, `render_ms_every_step`, `render_ms_interval`: one render of each kind.
+- `previews_every_step`, `previews_interval`: the previews sent by one render of that kind.
+- `per_preview_ms`: (every_step - plain) / previews_every_step, what one preview costs the render.
+- `overhead_every_step_percent`, `overhead_percent`: (median_with - median_plain) / median_plain, every step and at
+  the production interval. The tiny clip renders in about a second, so at the interval it takes one preview in a
+  render that short: its overhead_percent is far above a real model's, whose steps take seconds.
+  `overhead_real_render_percent` is per_preview_ms over PREVIEW_INTERVAL_SECONDS, what one preview every interval
+  costs a render longer than the interval.
+- `overhead_paired_percent`, `overhead_every_step_paired_percent`: the median over rounds of each round's own
+  (with - plain) / plain, less swayed by a neighbour's burst of load than the difference of medians.
 
-2. The tiny preset (the real WanPipeline through model.pipeline.render) at 112x64, 33 frames, ROUNDS renders with
-   a preview after every step (an interval of 0): `offer_ms` is the median render-thread time of the step
-   callback's preview part, `preview_thread_ms` the preview thread's time per preview (its CPU time over the
-   previews it sent), `per_preview_ms` their sum and `measured_overhead_percent` that over 10 s. `step_ms` is the
-   median wall-clock time of a step without previews, for scale (a real model's step takes seconds: the 10 s
-   interval, not the step, bounds the cost).
-
+By default the `tiny` preset (a real WanPipeline, random weights) at 128x64, 33 frames; `--preset cogvideox-2b`
+(`--size small`) runs a scheduler whose clean frame takes two steps' latents (model.preview.ImpliedByDdim) on a CPU,
+and `--preset wan-1.3b --size full` the real architecture (random weights, nothing downloaded) at the preset's
+default size, for a GPU.
 The last lines are ``name=value`` figures.
 """
 
@@ -30,157 +36,121 @@ import dataclasses
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.architectures import Family
+from model.architectures import SIZES, Size, build_pipeline
 from model.contract import ClipSpec
-from model.pipeline import load_pipeline, pick_device, pick_dtype, render
-from model.presets import PRESETS, TINY_PRESET_ID
-from model.preview import PREVIEW_INTERVAL_SECONDS, PROJECTIONS, LivePreview, PackedGrid, Projector, projector_for
+from model.pipeline import load_pipeline, pick_device, pick_dtype, prepare_pipeline, render
+from model.presets import PRESETS, TINY_PRESET_ID, Preset
+from model.preview import PREVIEW_INTERVAL_SECONDS, live_preview
 
-LTX_SPATIAL, LTX_TEMPORAL = 32, 8
-"""LTX-Video's VAE compression (its transformer's patches are 1x1x1)."""
-WAN_SPATIAL, WAN_TEMPORAL = 8, 4
-COGVIDEOX_SPATIAL, COGVIDEOX_TEMPORAL = 8, 4
-FAMILY_PRESETS: dict[Family, str] = {"wan": "wan-1.3b", "ltx": "ltx", "cogvideox": "cogvideox-2b"}
+KINDS = ("plain", "every_step", "interval")
+EVERY: dict[str, float | None] = {"plain": None, "every_step": 0.0, "interval": PREVIEW_INTERVAL_SECONDS}
 
 
-def callback_latents(family: Family, clip: ClipSpec, device: torch.device) -> tuple[torch.Tensor, PackedGrid | None]:
-    """Random latents laid out as the family's pipeline hands them to callback_on_step_end for clip."""
-    channels = PROJECTIONS[family].channels
-    if family == "ltx":
-        grid = PackedGrid(
-            (clip.frames - 1) // LTX_TEMPORAL + 1, clip.height // LTX_SPATIAL, clip.width // LTX_SPATIAL, 1, 1
-        )
-        return torch.randn(1, grid.tokens, channels, device=device), grid
-    if family == "wan":
-        frames, shape = (clip.frames - 1) // WAN_TEMPORAL + 1, (clip.height // WAN_SPATIAL, clip.width // WAN_SPATIAL)
-        return torch.randn(1, channels, frames, *shape, device=device), None
-    frames = (clip.frames - 1) // COGVIDEOX_TEMPORAL + 1
-    return torch.randn(1, frames, channels, clip.height // 8, clip.width // 8, device=device), None
+def pipeline_and_clip(
+    preset: Preset, size: Size, device: torch.device, steps: int
+) -> tuple[DiffusionPipeline, ClipSpec]:
+    """The preset's pipeline with random weights and the clip to render: the preset's default clip at full size, a
+    CPU's 128x64, 8 frame steps at most, at small size (tiny is small)."""
+    dtype = pick_dtype(preset, device)
+    clip = dataclasses.replace(preset.default_clip("a fox running through snow"), steps=steps)
+    if preset.id == TINY_PRESET_ID:
+        pipe = load_pipeline(preset, device, dtype)
+    else:
+        pipe = prepare_pipeline(build_pipeline(preset, size, device, dtype), preset, device)
+    if preset.id == TINY_PRESET_ID or size == "small":
+        clip = dataclasses.replace(clip, frames=min(preset.max_frames, 1 + 8 * preset.frame_step), width=128, height=64)
+    return pipe, clip
 
 
-def timer(device: torch.device) -> Callable[[], float]:
-    """Seconds: the calling thread's CPU time on a CPU, wall-clock time on a GPU (with its work waited for)."""
-    if device.type == "cpu":
-        return time.thread_time
-
-    def waited() -> float:
-        torch.cuda.synchronize(device)
-        return time.perf_counter()
-
-    return waited
-
-
-def milliseconds(work: Callable[[], object], repeat: int, device: torch.device) -> float:
-    clock, times = timer(device), []
-    for _ in range(repeat):
-        started = clock()
-        work()
-        times.append((clock() - started) * 1000)
-    return statistics.median(times)
-
-
-def family_figures(device: torch.device, repeat: int) -> dict[str, str]:
-    figures: dict[str, str] = {}
-    for family in FAMILY_PRESETS:
-        figures |= one_family(family, device, repeat)
-    return figures
-
-
-def one_family(family: Family, device: torch.device, repeat: int) -> dict[str, str]:
-    clip = PRESETS[FAMILY_PRESETS[family]].default_clip("a fox")
-    latents, grid = callback_latents(family, clip, device)
-    projector = Projector(family, PROJECTIONS[family], grid=grid)
-    projector.capture(1, latents).jpeg()  # warm up
-    capture_ms = milliseconds(lambda: projector.capture(1, latents), repeat, device)
-    captured = [projector.capture(1, latents) for _ in range(repeat)]
-    jpegs: list[bytes] = []
-    jpeg_ms = milliseconds(lambda: jpegs.append(captured[len(jpegs)].jpeg()), repeat, device)
-    counts = capture_ms + jpeg_ms if device.type == "cpu" else capture_ms
-    return {
-        f"{family}_latents": "x".join(map(str, latents.shape)),
-        f"{family}_capture_ms": f"{capture_ms:.2f}",
-        f"{family}_jpeg_ms": f"{jpeg_ms:.2f}",
-        f"{family}_jpeg_bytes": str(max(map(len, jpegs))),
-        f"{family}_overhead_percent": f"{counts / (PREVIEW_INTERVAL_SECONDS * 1000) * 100:.4f}",
-    }
-
-
-def tiny_figures(device: torch.device, rounds: int) -> dict[str, str]:
-    tiny = PRESETS[TINY_PRESET_ID]
-    pipe = load_pipeline(tiny, device, pick_dtype(tiny, device))
-    clip = dataclasses.replace(tiny.default_clip("a fox running through snow"), frames=33, width=112, height=64)
-    projector = projector_for(pipe, clip)
-    assert projector is not None
-    clock = timer(device)
-    offers: list[float] = []
-    thread_seconds: list[float] = []  # per render: the preview thread's time when it sent its last preview
+def render_once(
+    pipe: DiffusionPipeline, preset: Preset, clip: ClipSpec, every: float | None
+) -> tuple[float, list[int]]:
+    """Seconds the render took with previews every `every` seconds (None: none), and the size of each one sent."""
     sent: list[int] = []
+    started = time.perf_counter()
+    previews = (
+        None if every is None else live_preview(pipe, clip, lambda step, image: sent.append(len(image)), every=every)
+    )
+    if every is not None and previews is None:
+        raise SystemExit(f"{type(pipe).__name__} gets no live preview")
+    render(
+        pipe,
+        preset,
+        clip,
+        on_step=lambda *_: None,
+        should_stop=lambda: False,
+        on_latents=None if previews is None else previews.offer,
+    )
+    if previews is not None:
+        previews.close()
+    return time.perf_counter() - started, sent
 
-    def render_once(previews: LivePreview | None) -> float:
-        def offer(step: int, latents: torch.Tensor) -> None:
-            assert previews is not None
-            started = clock()
-            previews.offer(step, latents)
-            offers.append(clock() - started)
 
-        started = time.perf_counter()
-        render(
-            pipe,
-            tiny,
-            clip,
-            on_step=lambda *_: None,
-            should_stop=lambda: False,
-            on_latents=None if previews is None else offer,
+def figures(pipe: DiffusionPipeline, preset: Preset, clip: ClipSpec, rounds: int) -> dict[str, str]:
+    seconds: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    sent: dict[str, list[int]] = {kind: [] for kind in KINDS}
+    sizes: list[int] = []
+    for kind in KINDS:  # warm up: lazy set-up, the preview thread's first start, allocator caches
+        render_once(pipe, preset, clip, EVERY[kind])
+    for turn in range(rounds):
+        for kind in KINDS[turn % 3 :] + KINDS[: turn % 3]:
+            took, images = render_once(pipe, preset, clip, EVERY[kind])
+            seconds[kind].append(took)
+            sent[kind].append(len(images))
+            sizes.extend(images)
+    median = {kind: statistics.median(times) * 1000 for kind, times in seconds.items()}
+    paired = {
+        kind: statistics.median(
+            (took - plain) / plain for took, plain in zip(seconds[kind], seconds["plain"], strict=True)
         )
-        if previews is not None:
-            previews.close()
-        return time.perf_counter() - started
+        for kind in KINDS
+    }
+    previews = {kind: statistics.median(counts) for kind, counts in sent.items()}
+    per_preview = (median["every_step"] - median["plain"]) / previews["every_step"]
 
-    def sending(step: int, image: bytes) -> None:  # on the preview thread
-        sent.append(step)
-        thread_seconds[-1] = clock() - thread_started[0]
+    def overhead(kind: str) -> str:
+        return f"{(median[kind] - median['plain']) / median['plain'] * 100:.2f}"
 
-    thread_started = [0.0]
-    render_once(None)  # warm up
-    plain = []
-    for _ in range(rounds):
-        plain.append(render_once(None))
-        previews = LivePreview(projector, sending, every=0.0)
-        thread_seconds.append(0.0)
-        # The preview thread's clock starts at zero (CPU time), or when it starts (wall-clock, on a GPU).
-        thread_started[0] = 0.0 if device.type == "cpu" else time.perf_counter()
-        render_once(previews)
-    offer_ms = statistics.median(offers) * 1000
-    thread_ms = sum(thread_seconds) / len(sent) * 1000
-    per_preview = offer_ms + thread_ms
     return {
-        "tiny_clip": f"{clip.width}x{clip.height}x{clip.frames}, {clip.steps} steps",
-        "step_ms": f"{statistics.median(plain) / clip.steps * 1000:.1f}",
-        "previews_sent": str(len(sent)),
-        "offer_ms": f"{offer_ms:.2f}",
-        "preview_thread_ms": f"{thread_ms:.2f}",
+        "clip": f"{clip.width}x{clip.height}x{clip.frames}, {clip.steps} steps",
+        "rounds": str(rounds),
+        **{f"render_ms_{kind}": f"{median[kind]:.1f}" for kind in KINDS},
+        **{
+            f"render_ms_{kind}_range": f"{min(seconds[kind]) * 1000:.1f}-{max(seconds[kind]) * 1000:.1f}"
+            for kind in KINDS
+        },
+        "previews_every_step": f"{previews['every_step']:g}",
+        "previews_interval": f"{previews['interval']:g}",
+        "preview_bytes_max": str(max(sizes, default=0)),
         "per_preview_ms": f"{per_preview:.2f}",
-        "measured_overhead_percent": f"{per_preview / (PREVIEW_INTERVAL_SECONDS * 1000) * 100:.4f}",
+        "overhead_every_step_percent": overhead("every_step"),
+        "overhead_percent": overhead("interval"),
+        "overhead_real_render_percent": f"{per_preview / (PREVIEW_INTERVAL_SECONDS * 1000) * 100:.3f}",
+        "overhead_every_step_paired_percent": f"{paired['every_step'] * 100:.2f}",
+        "overhead_paired_percent": f"{paired['interval'] * 100:.2f}",
     }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--preset", default=TINY_PRESET_ID, choices=sorted(PRESETS))
+    parser.add_argument("--size", default="small", choices=SIZES, help="the architecture's size (not for tiny)")
     arguments = parser.parse_args()
     device = pick_device("auto")
-    figures = {"device": str(device), "threads": str(torch.get_num_threads())}
-    figures |= family_figures(device, arguments.repeat)
-    figures |= tiny_figures(device, arguments.rounds)
-    for name, value in figures.items():
+    preset = PRESETS[arguments.preset]
+    pipe, clip = pipeline_and_clip(preset, arguments.size, device, arguments.steps)
+    results: dict[str, str] = {"device": str(device), "threads": str(torch.get_num_threads()), "preset": preset.id}
+    results |= figures(pipe, preset, clip, arguments.rounds)
+    for name, value in results.items():
         print(f"{name}={value}")
     return 0
 

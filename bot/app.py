@@ -97,7 +97,8 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
     Raises discord.LoginFailure for a bad token, jobs.lease.LeaseHeld when another bot process serves the
     database (after waiting out its lease once), LeaseLost when another one took it over meanwhile,
     GalleryPortUnavailable when the web gallery's port is taken, model.local_backend.WorkerStartError when the
-    video model cannot load (after logging in: the bot answers while it loads).
+    video model cannot load at all (after logging in: the bot answers while it loads, and a load that may pass is
+    tried again).
     """
     point_discord_py_at(settings)
     database = Database(settings.database.url)
@@ -126,6 +127,7 @@ async def run_bot(settings: BotSettings, backend: RenderBackend | None = None) -
             served=lambda: backend.serves,
             default_preset_id=settings.video.model,
             on_queued=runner.wake,
+            start_failed=lambda: runner.start_failed,
         )
         moderation = ModerationService(database=database, policy=quota, clock=clock)
         queue_control = QueueControl(database=database, clock=clock, on_resumed=runner.wake)

@@ -7,12 +7,11 @@ no view state lives in the bot, and who clicks is checked on every click.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import discord
 
-from bot.errors import answer_error
+from bot.job_buttons import JOB_ID, JobButton
 from bot.members import is_moderator
 from bot.mentions import NOBODY
 from bot.messages import text
@@ -55,32 +54,17 @@ async def _cancel(interaction: discord.Interaction[VideoBot], job_id: int) -> Ca
 
 def cancel_view(job_id: int, locale: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job_id, text("status.cancel_button", locale)))
+    view.add_item(CancelButton.labelled(job_id, locale))
     return view
 
 
-class CancelButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"cancel:(?P<job_id>[0-9]+)",
-):
-    def __init__(self, job_id: int, label: str) -> None:
-        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.danger, custom_id=f"cancel:{job_id}"))
-        self.job_id = job_id
+class CancelButton(JobButton, template=rf"cancel:{JOB_ID}"):
+    action, label_key = "cancel", "status.cancel_button"
+    style = discord.ButtonStyle.danger
+    unexpected = "jobs.error"
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CancelButton:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(int(match["job_id"]), label or "")
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # Items are typed for any client; this one is only ever added to VideoBot's messages.
-        interaction = cast("discord.Interaction[VideoBot]", interaction)
-        try:
-            # Cancelling edits the status message and the database: answer within Discord's 3 s first.
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            words = await cancel_job(interaction, self.job_id)
-            await interaction.edit_original_response(content=words, allowed_mentions=NOBODY)
-        except Exception as error:
-            await answer_error(interaction, error, unexpected="jobs.error")
+    async def act(self, interaction: discord.Interaction[VideoBot]) -> None:
+        # Cancelling edits the status message and the database: answer within Discord's 3 s first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        words = await cancel_job(interaction, self.job_id)
+        await interaction.edit_original_response(content=words, allowed_mentions=NOBODY)

@@ -1,7 +1,8 @@
 """The discord.py client: loads the extensions, syncs the commands, starts the job service and keeps the presence.
 
-The job service starts in the background: the bot logs in and answers while the model loads, and a model that
-cannot load stops the bot (start_failure, raised by bot.app.run_bot)."""
+The job service starts in the background: the bot logs in and answers while the model loads (a load that fails for a
+passing reason is tried again meanwhile), and a model that cannot load at all stops the bot (start_failure, raised by
+bot.app.run_bot) once the runner has failed and refunded the jobs that waited for it."""
 
 from __future__ import annotations
 
@@ -107,7 +108,8 @@ class VideoBot(commands.Bot):
         self.presence.start()
 
     async def _stop_unless_started(self) -> None:
-        """A render backend that cannot start stops the bot; run_bot then raises why."""
+        """A render backend that cannot start stops the bot (started() raises once the jobs waiting for it are failed
+        and refunded, their statuses told in their members' language); run_bot then raises why."""
         try:
             await self.runner.started()
         except Exception as error:

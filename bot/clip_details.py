@@ -1,11 +1,13 @@
 """Details: everything about a posted clip, for any member of its server who clicks, in an ephemeral embed in their
 language.
 
-The embed holds every setting (the prompts, the preset, the model and its licence, aspect and size, duration with its
-frames and fps, steps, guidance, seed), how long the render and the encode took, the clip's page in the web gallery
-while the server's gallery is public and the clip is in it, and the /video command that makes the clip again
-(jobs.clip_options.command_line). The prompts are shown escaped, the command verbatim in a code block that no prompt
-can close early, and everything fits Discord's embed limits whatever the prompts hold.
+The embed holds every setting (the prompts; the preset, aspect and size, duration with its frames and fps, steps and
+seed as the first answer shows them, bot.clip_settings; the model and its licence, the guidance), how long the render
+and the encode took, the clip's page in the web gallery while the server's gallery is public and the clip is in it,
+and the /video command that makes the clip again (jobs.clip_options.command_line). The prompts are shown escaped, the
+command verbatim in a code block that no prompt can close early, and everything fits Discord's embed limits whatever
+the prompts hold. A clip a moderator hid from the gallery, or its creator deleted from there (JobView.withdrawn),
+shows its details to its creator and the server's moderators only.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import TYPE_CHECKING
 import discord
 from babel.numbers import format_decimal
 
+from bot.clip_settings import clip_settings
 from bot.formatting import safe_user_text, seconds
+from bot.members import is_moderator
 from bot.mentions import NOBODY
 from bot.messages import language_of, text
 from common.gallery_paths import absolute, item_path
-from jobs.clip_options import aspect_of, command_line, options_of
+from jobs.clip_options import command_line, options_of
 from jobs.views import JobView, load_view
 
 if TYPE_CHECKING:
@@ -41,12 +45,22 @@ async def show_details(interaction: discord.Interaction[VideoBot], job_id: int) 
     await interaction.response.defer(ephemeral=True, thinking=True)
     bot = interaction.client
     job = await load_view(bot.admission.database, job_id)
-    if job is None or job.guild_id != interaction.guild_id:  # another server's clip is none of this one's business
-        words = text("clip.gone", locale, job_id=job_id) if job is None else text("button.other_server", locale)
+    words = text("clip.gone", locale, job_id=job_id) if job is None else await _refused(interaction, job)
+    if job is None or words is not None:
         await interaction.edit_original_response(content=words, allowed_mentions=NOBODY)
         return
     embed = details_embed(job, bot.admission.presets.get(job.clip.preset_id), await gallery_link(bot, job), locale)
     await interaction.edit_original_response(embed=embed, allowed_mentions=NOBODY)
+
+
+async def _refused(interaction: discord.Interaction[VideoBot], job: JobView) -> str | None:
+    """Why the clicker sees none of the clip's details, or None where they see them."""
+    locale = str(interaction.locale)
+    if job.guild_id != interaction.guild_id:  # another server's clip is none of this one's business
+        return text("button.other_server", locale)
+    if job.withdrawn and job.user_id != interaction.user.id and not await is_moderator(interaction):
+        return text("details.withdrawn", locale, job_id=job.id)
+    return None
 
 
 def details_embed(job: JobView, preset: Preset | None, gallery_link: str | None, locale: str) -> discord.Embed:
@@ -58,31 +72,13 @@ def details_embed(job: JobView, preset: Preset | None, gallery_link: str | None,
         colour=DETAILS_COLOUR,
         timestamp=job.created_at,
     )
-    aspect = (aspect_of(preset, clip.width, clip.height) if preset is not None else None) or "—"
-    duration = text("value.seconds", locale, seconds=round((clip.frames - 1) / clip.fps))
+    authors = safe_user_text(job.authors, AUTHORS_CHARS)
+    model = text("post.model_value", locale, model=f"`{job.model_id}`", authors=authors)
     fields = [
-        (text("video.setting_preset", locale), f"`{clip.preset_id}`"),
-        (
-            text("post.model", locale),
-            text(
-                "post.model_value",
-                locale,
-                model=f"`{job.model_id}`",
-                authors=safe_user_text(job.authors, AUTHORS_CHARS),
-            ),
-        ),
-        (text("post.licence", locale), f"[{safe_user_text(job.licence, 200)}]({job.licence_url})"),
-        (
-            text("video.setting_size", locale),
-            text("video.size_value", locale, aspect=aspect, width=clip.width, height=clip.height),
-        ),
-        (
-            text("video.setting_duration", locale),
-            text("video.duration_value", locale, seconds=duration, frames=clip.frames, fps=clip.fps),
-        ),
-        (text("video.setting_steps", locale), str(clip.steps)),
+        *clip_settings(preset, clip, locale),
         (text("details.guidance", locale), format_decimal(clip.guidance, "0.##", locale=language_of(locale))),
-        (text("video.setting_seed", locale), f"`{clip.seed}`"),
+        (text("post.model", locale), model),
+        (text("post.licence", locale), f"[{safe_user_text(job.licence, 200)}]({job.licence_url})"),
     ]
     if job.render_seconds is not None:
         fields.append((text("post.render_time", locale), seconds(job.render_seconds, locale)))
@@ -122,7 +118,7 @@ def fenced(line: str) -> str:
 async def gallery_link(bot: VideoBot, job: JobView) -> str | None:
     """The clip's page in the web gallery: only while there is a web gallery to link to, the clip is in the server's
     gallery and the server's gallery is public."""
-    if bot.gallery_links is None or await bot.gallery.item(job.guild_id, job.id) is None:
+    if bot.gallery_links is None or job.withdrawn or await bot.gallery.item(job.guild_id, job.id) is None:
         return None
     gallery = await bot.gallery.settings(job.guild_id)
     return absolute(bot.gallery_links, item_path(gallery.slug, job.id)) if gallery.public else None

@@ -1,4 +1,5 @@
 """/video's first answer: the settings a clip will be rendered with and what the prompt's flags did, as an embed.
+Details (bot.clip_details) shows a posted clip's settings with the same fields (clip_settings).
 
 The embed is the requester's status message's from the first answer on: the status edits that follow change its
 content and its button, never its embeds, so the settings stay in view while the job waits and renders.
@@ -34,10 +35,10 @@ def settings_embed(valid: ValidRequest, locale: str) -> discord.Embed:
     return embed
 
 
-def clip_settings(preset: Preset, clip: ClipSpec, locale: str) -> list[tuple[str, str]]:
+def clip_settings(preset: Preset | None, clip: ClipSpec, locale: str) -> list[tuple[str, str]]:
     """(name, value) of each setting a member chooses, the prompts aside: preset, aspect and size, duration and
-    frames at fps, steps and seed."""
-    aspect = aspect_of(preset, clip.width, clip.height) or "—"
+    frames at fps, steps and seed. `preset` is the clip's, or None where this bot no longer has it (no aspect then)."""
+    aspect = (aspect_of(preset, clip.width, clip.height) if preset is not None else None) or "—"
     seconds = text("value.seconds", locale, seconds=round((clip.frames - 1) / clip.fps))
     return [
         (text("video.setting_preset", locale), f"`{clip.preset_id}`"),

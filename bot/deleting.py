@@ -13,12 +13,11 @@ withdrawn (bot.cross_posts). Credits stay spent. A second delete finds the post 
 from __future__ import annotations
 
 import enum
-import re
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING
 
 import discord
 
-from bot.errors import answer_error
+from bot.job_buttons import JOB_ID, JobButton
 from bot.members import is_moderator
 from bot.mentions import NOBODY
 from bot.messages import text
@@ -118,63 +117,25 @@ async def _delete_post(bot: VideoBot, job: JobView) -> bool:
 
 def confirm_view(job_id: int, locale: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ConfirmDeleteButton(job_id, text("delete.confirm_button", locale)))
-    view.add_item(KeepButton(job_id, text("delete.keep_button", locale)))
+    view.add_item(ConfirmDeleteButton.labelled(job_id, locale))
+    view.add_item(KeepButton.labelled(job_id, locale))
     return view
 
 
-class ConfirmDeleteButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"delete-yes:(?P<job_id>[0-9]{1,18})",
-):
-    def __init__(self, job_id: int, label: str) -> None:
-        button = discord.ui.Button[discord.ui.View](
-            label=label, style=discord.ButtonStyle.danger, custom_id=f"delete-yes:{job_id}"
-        )
-        super().__init__(button)
-        self.job_id = job_id
+class ConfirmDeleteButton(JobButton, template=rf"delete-yes:{JOB_ID}"):
+    action, label_key = "delete-yes", "delete.confirm_button"
+    style = discord.ButtonStyle.danger
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(int(match["job_id"]), label or "")
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # Items are typed for any client; this one is only ever added to VideoBot's messages.
-        interaction = cast("discord.Interaction[VideoBot]", interaction)
-        try:
-            # Deleting edits the database and Discord: answer within the 3 s first, then edit the question.
-            await interaction.response.defer()
-            words = await delete_clip(interaction, self.job_id)
-            await interaction.edit_original_response(content=words, view=None, allowed_mentions=NOBODY)
-        except Exception as error:
-            await answer_error(interaction, error, unexpected="clip.error")
+    async def act(self, interaction: discord.Interaction[VideoBot]) -> None:
+        # Deleting edits the database and Discord: answer within the 3 s first, then edit the question.
+        await interaction.response.defer()
+        words = await delete_clip(interaction, self.job_id)
+        await interaction.edit_original_response(content=words, view=None, allowed_mentions=NOBODY)
 
 
-class KeepButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"delete-no:(?P<job_id>[0-9]{1,18})",
-):
-    def __init__(self, job_id: int, label: str) -> None:
-        button = discord.ui.Button[discord.ui.View](
-            label=label, style=discord.ButtonStyle.secondary, custom_id=f"delete-no:{job_id}"
-        )
-        super().__init__(button)
-        self.job_id = job_id
+class KeepButton(JobButton, template=rf"delete-no:{JOB_ID}"):
+    action, label_key = "delete-no", "delete.keep_button"
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(int(match["job_id"]), label or "")
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        interaction = cast("discord.Interaction[VideoBot]", interaction)
-        try:
-            words = text("delete.kept", str(interaction.locale), job_id=self.job_id)
-            await interaction.response.edit_message(content=words, view=None, allowed_mentions=NOBODY)
-        except Exception as error:
-            await answer_error(interaction, error, unexpected="clip.error")
+    async def act(self, interaction: discord.Interaction[VideoBot]) -> None:
+        words = text("delete.kept", str(interaction.locale), job_id=self.job_id)
+        await interaction.response.edit_message(content=words, view=None, allowed_mentions=NOBODY)

@@ -123,7 +123,7 @@ ENGLISH: Catalogue = {
     "post.clip": "Clip",
     "post.clip_value": "{frames} frames · {fps} fps · {width}×{height} · {steps} steps",
     "post.render_time": "Render time",
-    "post.footer": "AI-generated · job #{job_id} · credit is stored in the MP4 itself",
+    "post.footer": "AI-generated · job #{job_id} · attribution is stored in the MP4 itself",
     "post.clip_encoded": "{frames} frames · {fps} fps · {width}×{height} · {steps} steps (rendered at {rendered})",
     # why a job failed: one per common.failures.FailureCode, with the details it names
     "failure.cancelled": "it was cancelled",
@@ -137,7 +137,7 @@ ENGLISH: Catalogue = {
     "failure.worker_shut_down": "the bot was shut down before the video was finished",
     "failure.worker_unavailable": "the video model is not available right now",
     "failure.too_many_attempts": (
-        "the render stopped the video model on every try ({attempts} in all), so it was not tried again"
+        "the render crashed the video model on every try ({attempts} in all), so it was not tried again"
     ),
     "failure.no_file": "the render produced no file",
     "failure.channel_unreachable": "I can't post in that channel (missing access or permissions)",
@@ -386,6 +386,12 @@ ENGLISH: Catalogue = {
     "clip.delete": "Delete",
     "clip.gone": "That video is gone: **job #{job_id}** no longer exists.",
     "clip.error": "Something went wrong on my side, and nothing was changed. Please try again in a moment.",
+    "reroll.in_flight": (
+        "I'm already rerolling **job #{job_id}** for you: one click is enough, and nothing more was charged."
+    ),
+    "reroll.withdrawn": (
+        "**Job #{job_id}** was taken out of the gallery, so it can't be rerolled. Nothing was charged."
+    ),
     "details.title": "Job #{job_id} · details",
     "details.prompt": "Prompt",
     "details.negative_prompt": "Negative prompt",
@@ -395,6 +401,10 @@ ENGLISH: Catalogue = {
     "details.encode_time": "Encode time",
     "details.gallery": "Gallery",
     "details.gallery_link": "[Its page in the web gallery]({url})",
+    "details.withdrawn": (
+        "**Job #{job_id}** was taken out of the gallery: only the member who made it and this server's moderators can "
+        "see its details."
+    ),
     "delete.confirm_own": (
         "Delete **job #{job_id}**? Its post goes for everyone, and the video leaves the gallery with its files, for "
         "good. Its credits stay spent."
@@ -603,6 +613,10 @@ ENGLISH: Catalogue = {
         "once it is ready"
     ),
     "presence.loading": "Loading the video model…",
+    "model.unavailable": (
+        "The video model could not start on this bot, so I can't make videos right now. Nothing was charged; "
+        "please try again later."
+    ),
     "presence.queue": Plural(
         "count", one="{count} video in the queue · /help", other="{count} videos in the queue · /help"
     ),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from bot.plurals import Catalogue
 
-_SOMETHING_WENT_WRONG = "Có lỗi xảy ra ở phía mình nên chưa có gì bị thay đổi. Bạn thử lại sau giây lát nhé."
+_SOMETHING_WENT_WRONG = "Có lỗi xảy ra ở phía mình và chưa có gì bị thay đổi. Bạn thử lại sau giây lát nhé."
 
 VIETNAMESE: Catalogue = {
     # /video: refusals (always ephemeral)
@@ -41,7 +41,7 @@ VIETNAMESE: Catalogue = {
     "error.unexpected": "Có lỗi xảy ra ở phía mình và bạn chưa bị trừ credit nào. Bạn thử lại sau giây lát nhé.",
     # /video: the requester's status message
     "status.queued": (
-        "Đã xếp hàng **yêu cầu #{job_id}** · vị trí thứ {position} trong hàng đợi\n"
+        "Đã xếp **yêu cầu #{job_id}** vào hàng đợi · vị trí thứ {position}\n"
         "{estimate}\n"
         "{cost_line}\n"
         "Video xong là mình đăng ngay trong kênh này. {updates}"
@@ -51,10 +51,11 @@ VIETNAMESE: Catalogue = {
     "status.estimate": "Dự kiến bắt đầu {starts_at} · xong {finishes_at}",
     "status.estimating": "Dự kiến bắt đầu và xong: đang ước tính (chưa có đủ video gần đây để dựa vào)",
     "status.updates_until": (
-        "Tin nhắn này được cập nhật đến {until}; sau đó, `/yêu-cầu danh-sách` cho biết yêu cầu đang thế nào."
+        "Tin nhắn này tự cập nhật đến {until}; sau đó, bạn xem tình trạng yêu cầu bằng `/yêu-cầu danh-sách`."
     ),
     "status.rendering": (
-        "Đang tạo **yêu cầu #{job_id}**: bước {step}/{total}\n`{bar}` {percent}% · đã chạy {elapsed}\n{updates}"
+        "Đang tạo video cho **yêu cầu #{job_id}**: bước {step}/{total}\n"
+        "`{bar}` {percent}% · đã chạy {elapsed}\n{updates}"
     ),
     "status.delivered": "Xong rồi! **Yêu cầu #{job_id}** đã được đăng: {link}",
     "status.failed": "**Yêu cầu #{job_id}** không thành công: {reason}. {refund}",
@@ -63,7 +64,7 @@ VIETNAMESE: Catalogue = {
     "status.nothing_to_refund": "Bạn chưa bị trừ credit nào.",
     "status.cancel_button": "Hủy",
     # /jobs and the Cancel button
-    "jobs.title": "**{count} yêu cầu gần nhất của bạn trong máy chủ này**, mới nhất trước:",
+    "jobs.title": "**{count} yêu cầu gần nhất của bạn trong máy chủ này**, từ mới đến cũ:",
     "jobs.line": "**#{job_id}** · {state} · {created_at} · {prompt}",
     "jobs.empty": "Bạn chưa làm video nào trong máy chủ này.",
     "state.queued": "đang chờ",
@@ -95,7 +96,9 @@ VIETNAMESE: Catalogue = {
     "post.clip_value": "{frames} khung hình · {fps} fps · {width}×{height} · {steps} bước",
     "post.render_time": "Thời gian tạo",
     "post.footer": "Do AI tạo · yêu cầu #{job_id} · thông tin ghi công được lưu ngay trong tệp MP4",
-    "post.clip_encoded": "{frames} khung hình · {fps} fps · {width}×{height} · {steps} bước (tạo ở {rendered})",
+    "post.clip_encoded": (
+        "{frames} khung hình · {fps} fps · {width}×{height} · {steps} bước (tạo ở kích thước {rendered})"
+    ),
     # why a job failed: one per common.failures.FailureCode, with the details it names
     "failure.cancelled": "yêu cầu đã bị hủy",
     "failure.out_of_memory": "GPU hết bộ nhớ; bạn thử ít khung hình hơn, kích thước nhỏ hơn hoặc một preset nhẹ hơn",
@@ -105,10 +108,10 @@ VIETNAMESE: Catalogue = {
     "failure.preset_not_served": "bot không còn hỗ trợ preset `{preset_id}`",
     "failure.worker_crashed": "tiến trình tạo video dừng đột ngột",
     "failure.worker_stalled": "tiến trình tạo video không còn phản hồi",
-    "failure.worker_shut_down": "bot đã tắt trước khi video làm xong",
+    "failure.worker_shut_down": "bot đã tắt trước khi tạo xong video",
     "failure.worker_unavailable": "mô hình video hiện không sẵn sàng",
     "failure.too_many_attempts": (
-        "việc tạo video làm mô hình ngừng chạy sau {attempts} lần thử, nên mình không thử lại nữa"
+        "việc tạo video làm mô hình ngừng chạy ở mọi lần thử (tổng cộng {attempts} lần), nên mình không thử lại nữa"
     ),
     "failure.no_file": "việc tạo video không cho ra tệp nào",
     "failure.channel_unreachable": "mình không đăng được trong kênh đó (thiếu quyền truy cập hoặc quyền đăng)",
@@ -140,7 +143,7 @@ VIETNAMESE: Catalogue = {
     "choice.invalid": "`{field}` phải là một trong các giá trị {choices}. Chưa có gì bị thay đổi.",
     "mod.error": _SOMETHING_WENT_WRONG,
     "value.none": "không có",
-    "audit.title": "**Hoạt động của mod**, mới nhất trước:",
+    "audit.title": "**Hoạt động của mod**, từ mới đến cũ:",
     "audit.line": "{when} {actor}: {change}",
     "audit.empty": "Chưa có hoạt động nào của mod.",
     "audit.older": "Cũ hơn",
@@ -158,11 +161,11 @@ VIETNAMESE: Catalogue = {
     "command.video": "Biến một đoạn mô tả thành video ngắn do AI tạo",
     "option.prompt": "Trong video sẽ diễn ra điều gì?",
     "option.negative_prompt": "Những gì video nên tránh",
-    "option.seed": "Một con số giúp tạo lại đúng kết quả này",
+    "option.seed": "Một con số để có thể tạo lại đúng kết quả",
     "option.preset": "Mô hình nào sẽ tạo video",
     "command.quota": "Credit làm video: của bạn, và (với mod) cài đặt hạn mức của máy chủ",
     "command.quota.me": "Bạn còn bao nhiêu credit làm video, và khi nào có thêm",
-    "command.quota.show": "Credit, giới hạn và lệnh cấm của một thành viên (mod)",
+    "command.quota.show": "Credit, giới hạn và tình trạng bị cấm của một thành viên (mod)",
     "command.quota.set_default": "Hạn mức mỗi chu kỳ cho từng thành viên của máy chủ (mod)",
     "command.quota.set_role": "Hạn mức của một vai trò; bỏ trống cả hai tùy chọn để gỡ (mod)",
     "command.quota.set_member": "Hạn mức riêng của một thành viên; bỏ trống credit để xóa (mod)",
@@ -188,11 +191,13 @@ VIETNAMESE: Catalogue = {
     "option.reason": "Lý do (chỉ mod thấy)",
     # several models
     "option.preset_choice": "{preset} · {cost} credit cho video mặc định",
-    "status.loaded": "Đang tạo **yêu cầu #{job_id}**: tải mô hình mất {took}; bước đầu tiên đang chạy\n{updates}",
-    "failure.model_load_failed": "không tải được mô hình của video; bạn thử lại sau giây lát nhé",
+    "status.loaded": (
+        "Đang tạo video cho **yêu cầu #{job_id}**: tải mô hình mất {took}; bước đầu tiên đang chạy\n{updates}"
+    ),
+    "failure.model_load_failed": "không tải được mô hình cho video này; bạn thử lại sau giây lát nhé",
     # /queue
     "command.queue": "Hàng đợi video của máy chủ: xem, tạm dừng, ưu tiên vai trò (mod)",
-    "command.queue.show": "Các yêu cầu đang chờ và đang tạo ở đây, theo thứ tự được xử lý",
+    "command.queue.show": "Yêu cầu đang chờ và đang tạo của mọi người ở đây, theo thứ tự được xử lý",
     "command.queue.pause": "Từ chối yêu cầu /video mới và giữ các yêu cầu đang chờ; video đang tạo vẫn làm xong",
     "command.queue.resume": "Nhận yêu cầu /video trở lại và tạo các video đang chờ",
     "command.queue.priority": "Cho thành viên của một vai trò thêm lượt mỗi vòng trong hàng đợi; trọng số 1 là gỡ bỏ",
@@ -207,7 +212,7 @@ VIETNAMESE: Catalogue = {
         "**Hàng đợi video trong máy chủ này**: {total} yêu cầu đang chờ hoặc đang tạo · trang {page}/{pages}"
     ),
     "queue.paused_note": (
-        "**Đang tạm dừng**: yêu cầu /video mới bị từ chối, còn các yêu cầu đang chờ giữ nguyên chỗ cho đến khi có "
+        "**Đang tạm dừng**: yêu cầu /video mới bị từ chối, còn các yêu cầu đang chờ giữ nguyên chỗ cho đến khi có lệnh "
         "`/hàng-đợi tiếp-tục`."
     ),
     "queue.empty": "Không có yêu cầu nào đang chờ hoặc đang tạo trong máy chủ này.",
@@ -222,16 +227,16 @@ VIETNAMESE: Catalogue = {
     "command.gallery.recent": "Những video mới nhất trong bộ sưu tập của máy chủ",
     "command.gallery.top": "Những video được nhiều sao nhất trong bộ sưu tập của máy chủ",
     "command.gallery.member": "Video của một thành viên trong bộ sưu tập của máy chủ",
-    "command.gallery.optout": "Rút mọi video của bạn, cả cũ lẫn mới, khỏi bộ sưu tập của máy chủ",
+    "command.gallery.optout": "Rút mọi video của bạn, kể cả video làm sau này, khỏi bộ sưu tập của máy chủ",
     "command.gallery.optin": "Đưa video của bạn trở lại bộ sưu tập của máy chủ",
     "command.gallery.delete": "Xóa một video của bạn khỏi bộ sưu tập, cùng các tệp của nó trên bot",
-    "command.gallery.settings": "Xem hoặc đổi bộ sưu tập: có lên web không, địa chỉ, kênh của nó (mod)",
+    "command.gallery.settings": "Xem hoặc đổi cài đặt bộ sưu tập: có lên web không, địa chỉ web, kênh (mod)",
     "command.gallery.hide": "Ẩn một video khỏi bộ sưu tập (mod)",
     "command.gallery.unhide": "Đưa một video đã ẩn trở lại bộ sưu tập (mod)",
     "option.public": "Cho ai có liên kết xem bộ sưu tập trên web (true), hoặc giữ riêng tư (false)",
     "option.gallery_channel": "Một kênh mà mọi video mới cũng được đăng vào",
     "option.clear_channel": "Ngừng đăng video mới vào kênh bộ sưu tập",
-    "option.new_link": "Đổi địa chỉ mới cho bộ sưu tập trên web: mọi liên kết cũ sẽ hết dùng được",
+    "option.new_link": "Đổi địa chỉ mới cho bộ sưu tập trên web: mọi liên kết cũ sẽ không dùng được nữa",
     "gallery.recent_title": "**Video mới nhất trong bộ sưu tập của máy chủ** · trang {page}",
     "gallery.top_title": "**Video nhiều sao nhất trong bộ sưu tập của máy chủ** · trang {page}",
     "gallery.member_title": "**Video của {member} trong bộ sưu tập của máy chủ** · trang {page}",
@@ -239,16 +244,16 @@ VIETNAMESE: Catalogue = {
     "gallery.post_link": "[bài đăng trên Discord](<{url}>)",
     "gallery.web_link": "[trang web](<{url}>)",
     "gallery.recent_empty": "Bộ sưu tập của máy chủ chưa có video nào: bạn hãy làm video đầu tiên bằng `/video`!",
-    "gallery.top_empty": "Chưa video nào trong bộ sưu tập có sao: bạn hãy bấm ⭐ dưới video bạn thích.",
+    "gallery.top_empty": "Chưa video nào trong bộ sưu tập được thả sao: bạn hãy bấm ⭐ dưới video bạn thích nhé.",
     "gallery.member_empty": "{member} chưa có video nào trong bộ sưu tập của máy chủ.",
     "gallery.past_end": "Ở đây không còn gì nữa: danh sách đã ngắn lại từ lúc trang này hiện ra.",
     "gallery.previous": "Trước",
     "gallery.next": "Tiếp",
     "star.label": "⭐ {stars}",
     "star.label_none": "⭐ Thả sao",
-    "star.starred": "Bạn đã thả sao cho **video #{job_id}**: giờ video có {stars} sao. Bấm lần nữa để rút lại.",
-    "star.unstarred": "Bạn đã rút lại sao của mình khỏi **video #{job_id}**.",
-    "gallery.cross_post": "Mới trong bộ sưu tập: **video #{job_id}** của {creator}",
+    "star.starred": "Bạn đã thả sao cho **yêu cầu #{job_id}**: giờ video có {stars} sao. Bấm lần nữa để rút lại.",
+    "star.unstarred": "Bạn đã rút lại sao của mình khỏi **yêu cầu #{job_id}**.",
+    "gallery.cross_post": "Video mới trong bộ sưu tập: **yêu cầu #{job_id}** của {creator}",
     "gallery.opted_out": (
         "Xong: video của bạn đã rời bộ sưu tập của máy chủ (danh sách, trang web và kênh bộ sưu tập), và video mới "
         "sẽ không được thêm vào. Các bài đăng trên Discord của bạn vẫn còn nguyên. `/bộ-sưu-tập tham-gia` sẽ đưa "
@@ -263,15 +268,15 @@ VIETNAMESE: Catalogue = {
     ),
     "gallery.already_opted_in": "Video của bạn vẫn đang có trong bộ sưu tập của máy chủ.",
     "gallery.deleted": (
-        "Đã xóa **video #{job_id}** khỏi bộ sưu tập, cùng các tệp của nó trên bot. Credit đã dùng không được hoàn "
+        "Đã xóa **yêu cầu #{job_id}** khỏi bộ sưu tập, cùng các tệp của nó trên bot. Credit đã dùng không được hoàn "
         "lại, và bài đăng trên Discord vẫn còn cho đến khi bạn tự xóa."
     ),
     "gallery.not_in_gallery": "Không có video #{job_id} trong bộ sưu tập của máy chủ.",
     "gallery.delete_not_yours": (
-        "**Video #{job_id}** không phải của bạn: chỉ người làm ra video mới xóa được nó khỏi bộ sưu tập."
+        "**Yêu cầu #{job_id}** không phải của bạn: chỉ người làm ra video mới xóa được nó khỏi bộ sưu tập."
     ),
-    "gallery.already_hidden": "**Video #{job_id}** đã bị ẩn rồi. Chưa có gì bị thay đổi.",
-    "gallery.not_hidden": "**Video #{job_id}** không bị ẩn. Chưa có gì bị thay đổi.",
+    "gallery.already_hidden": "**Yêu cầu #{job_id}** đã bị ẩn rồi. Chưa có gì bị thay đổi.",
+    "gallery.not_hidden": "**Yêu cầu #{job_id}** không bị ẩn. Chưa có gì bị thay đổi.",
     "gallery.error": _SOMETHING_WENT_WRONG,
     "gallery.settings": "**Bộ sưu tập của máy chủ này**\n{visibility}\nKênh bộ sưu tập: {channel}",
     "gallery.settings_public": "Công khai: ai có liên kết đều xem được tại <{address}>",
@@ -288,10 +293,10 @@ VIETNAMESE: Catalogue = {
     "value.public": "công khai",
     "value.private": "riêng tư",
     "audit.gallery_public": "bộ sưu tập {before} → {after}",
-    "audit.gallery_link": "đã đổi địa chỉ mới cho bộ sưu tập trên web (mọi liên kết cũ đã hết dùng được)",
+    "audit.gallery_link": "đã đổi địa chỉ mới cho bộ sưu tập trên web (mọi liên kết cũ không còn dùng được)",
     "audit.gallery_channel": "kênh bộ sưu tập {before} → {after}",
-    "audit.gallery_hide": "đã ẩn video #{target} khỏi bộ sưu tập",
-    "audit.gallery_unhide": "đã đưa video #{target} trở lại bộ sưu tập",
+    "audit.gallery_hide": "đã ẩn yêu cầu #{target} khỏi bộ sưu tập",
+    "audit.gallery_unhide": "đã đưa yêu cầu #{target} trở lại bộ sưu tập",
     # words other messages are made of: a prompt field, a choice, a duration, a channel permission
     "field.prompt": "mô tả",
     "field.negative_prompt": "loại trừ",
@@ -306,7 +311,7 @@ VIETNAMESE: Catalogue = {
     "permission.embed_links": "Nhúng liên kết",
     # /video's options, their refusals and the prompt's flags
     "option.aspect": "Khung hình: ngang, dọc hoặc vuông",
-    "option.duration": "Độ dài video, tính bằng giây (gợi ý những độ dài preset làm được)",
+    "option.duration": "Độ dài video, tính bằng giây (có gợi ý các độ dài mà preset làm được)",
     "option.steps": "Số bước khử nhiễu: ít thì nhanh và rẻ hơn, nhiều thì mịn hơn (mỗi preset có giới hạn riêng)",
     "choice.aspect.16:9": "16:9 ngang",
     "choice.aspect.9:16": "9:16 dọc",
@@ -315,16 +320,16 @@ VIETNAMESE: Catalogue = {
     "option.duration_choice": "{seconds} · {frames} khung hình, {fps} fps · {credits}",
     "value.seconds": "{seconds} giây",
     "value.credits": "{credits} credit",
-    "aspect.unavailable": "`{preset}` không làm được video khung `{aspect}`. Bạn hãy chọn một trong: {aspects}.",
+    "aspect.unavailable": "`{preset}` không làm được video khung hình `{aspect}`. Bạn hãy chọn một trong: {aspects}.",
     "duration.unavailable": (
         "`{preset}` không làm được video dài như vậy. Bạn hãy chọn độ dài (tính bằng giây) trong số: {allowed}."
     ),
-    "duration.none": "`{preset}` không có độ dài nào tròn giây: bạn hãy bỏ trống độ dài.",
+    "duration.none": "`{preset}` không làm được video có độ dài tròn giây nào: bạn hãy bỏ trống phần độ dài.",
     "steps.out_of_range": (
         "`{preset}` chạy từ {minimum} đến {maximum} bước: bạn hãy chọn một số nguyên trong khoảng đó."
     ),
     "flag.without_value": "`{flag}` trong mô tả của bạn cần một giá trị đi sau, ví dụ `--seed 42` hoặc `--ar 9:16`.",
-    "video.first_answer": "Video này tốn **{cost} credit**. Đang xếp hàng…",
+    "video.first_answer": "Video này tốn **{cost} credit**. Đang đưa vào hàng đợi…",
     "video.settings_title": "Thông số video của bạn",
     "video.setting_preset": "Preset",
     "video.setting_size": "Khung hình và kích thước",
@@ -345,18 +350,28 @@ VIETNAMESE: Catalogue = {
     "clip.delete": "Xóa",
     "clip.gone": "Video đó không còn nữa: **yêu cầu #{job_id}** không còn tồn tại.",
     "clip.error": _SOMETHING_WENT_WRONG,
+    "reroll.in_flight": (
+        "Mình đang tạo lại **yêu cầu #{job_id}** cho bạn rồi: bấm một lần là đủ, bạn không bị trừ thêm credit nào."
+    ),
+    "reroll.withdrawn": (
+        "**Yêu cầu #{job_id}** đã bị gỡ khỏi bộ sưu tập nên không thể tạo lại. Bạn chưa bị trừ credit nào."
+    ),
     "details.title": "Yêu cầu #{job_id} · chi tiết",
     "details.prompt": "Mô tả",
     "details.negative_prompt": "Loại trừ",
     "details.command": "Sao chép thành lệnh",
-    "details.no_command": "Bot này không còn preset `{preset}`, nên không lệnh nào làm lại được video này.",
+    "details.no_command": "Bot này không còn preset `{preset}`, nên không có lệnh nào tạo lại được video này.",
     "details.guidance": "Độ bám mô tả (guidance)",
     "details.encode_time": "Thời gian mã hóa",
     "details.gallery": "Bộ sưu tập",
     "details.gallery_link": "[Trang của video trong bộ sưu tập trên web]({url})",
+    "details.withdrawn": (
+        "**Yêu cầu #{job_id}** đã bị gỡ khỏi bộ sưu tập: chỉ người làm ra video và mod của máy chủ này mới xem được "
+        "chi tiết."
+    ),
     "delete.confirm_own": (
-        "Xóa **yêu cầu #{job_id}**? Bài đăng sẽ biến mất với mọi người, còn video rời bộ sưu tập cùng các tệp của "
-        "nó, vĩnh viễn. Credit đã dùng không được hoàn lại."
+        "Xóa **yêu cầu #{job_id}**? Bài đăng sẽ biến mất với mọi người, video rời khỏi bộ sưu tập và các tệp của nó "
+        "bị xóa vĩnh viễn. Credit đã dùng không được hoàn lại."
     ),
     "delete.confirm_moderator": (
         "Xóa bài đăng của **yêu cầu #{job_id}** do {creator} tạo? Bài đăng sẽ biến mất với mọi người, còn video bị "
@@ -375,7 +390,7 @@ VIETNAMESE: Catalogue = {
     ),
     "delete.post_gone": "Bài đăng của **yêu cầu #{job_id}** đã bị xóa rồi: không còn gì để xóa.",
     # the live preview
-    "status.preview": "Xem trước phần giữa video sau bước {step}: video hoàn chỉnh sẽ nét hơn.",
+    "status.preview": "Xem trước sơ bộ phần giữa video sau bước {step}: video hoàn chỉnh sẽ nét hơn.",
     # server safety settings: /settings
     "command.settings": "Cài đặt an toàn cho video của máy chủ này (mod)",
     "command.settings.show": "Xem nhanh mọi cài đặt an toàn của máy chủ này",
@@ -430,16 +445,17 @@ VIETNAMESE: Catalogue = {
         "Bạn chưa bị trừ credit nào."
     ),
     "settings.prompt_blocked": (
-        "Phần {field} của bạn có từ ngữ máy chủ này không cho phép. Bạn hãy viết lại nhé. Bạn chưa bị trừ credit nào."
+        "Phần {field} của bạn có từ ngữ mà máy chủ này không cho phép. Bạn hãy viết lại nhé. "
+        "Bạn chưa bị trừ credit nào."
     ),
     "settings.prompt_blocked_age_restricted": (
-        "Phần {field} của bạn có từ ngữ máy chủ này chỉ cho phép trong kênh giới hạn độ tuổi. Bạn hãy viết lại, hoặc "
-        "gửi yêu cầu trong một kênh giới hạn độ tuổi. Bạn chưa bị trừ credit nào."
+        "Phần {field} của bạn có từ ngữ mà máy chủ này chỉ cho phép trong kênh giới hạn độ tuổi. "
+        "Bạn hãy viết lại, hoặc gửi yêu cầu trong một kênh giới hạn độ tuổi. Bạn chưa bị trừ credit nào."
     ),
     "settings.term_empty": "Bạn hãy nhập từ hoặc cụm từ. Chưa có gì bị thay đổi.",
-    "settings.term_too_long": "Mục đó dài quá: bạn hãy giữ trong {limit} ký tự. Chưa có gì bị thay đổi.",
+    "settings.term_too_long": "Mục đó dài quá: bạn hãy viết tối đa {limit} ký tự. Chưa có gì bị thay đổi.",
     "settings.term_too_many_words": (
-        "Mỗi mục chặn chỉ được có tối đa {limit} chữ cách nhau bởi dấu cách. Chưa có gì bị thay đổi."
+        "Mỗi mục chặn chỉ được có tối đa {limit} chữ (tính theo dấu cách). Chưa có gì bị thay đổi."
     ),
     "settings.term_too_broad": (
         "Mục đó sẽ chặn gần như mọi mô tả: nó cần ít nhất {limit} chữ cái hoặc chữ số ngoài `*`. "
@@ -464,17 +480,17 @@ VIETNAMESE: Catalogue = {
     "settings.unchanged.blocklist_remove": (
         "Mục đó không có trong danh sách chặn của máy chủ này. Chưa có gì bị thay đổi."
     ),
-    "settings.unchanged.blocklist_default": "Danh sách chặn có sẵn vốn đã như vậy rồi. Chưa có gì bị thay đổi.",
-    "settings.unchanged.sensitive_presets": "Preset nhạy cảm vốn đã được đặt như vậy. Chưa có gì bị thay đổi.",
+    "settings.unchanged.blocklist_default": "Danh sách chặn có sẵn đã được đặt như vậy rồi. Chưa có gì bị thay đổi.",
+    "settings.unchanged.sensitive_presets": "Preset nhạy cảm đã được đặt như vậy rồi. Chưa có gì bị thay đổi.",
     "settings.unchanged.preset_disable": "Preset đó đã tắt ở đây rồi. Chưa có gì bị thay đổi.",
     "settings.unchanged.preset_enable": "Preset đó không bị tắt ở đây. Chưa có gì bị thay đổi.",
-    "settings.unchanged.max_duration": "Độ dài tối đa vốn đã là như vậy. Chưa có gì bị thay đổi.",
-    "settings.unchanged.max_steps": "Số bước tối đa vốn đã là như vậy. Chưa có gì bị thay đổi.",
+    "settings.unchanged.max_duration": "Độ dài video tối đa đã được đặt như vậy rồi. Chưa có gì bị thay đổi.",
+    "settings.unchanged.max_steps": "Số bước tối đa đã được đặt như vậy rồi. Chưa có gì bị thay đổi.",
     "settings.title": "**Cài đặt an toàn của máy chủ này**",
     "settings.channels_anywhere": "/video: trong mọi kênh mình đăng được",
     "settings.channels_listed": "/video: chỉ trong {channels} và các chủ đề của chúng",
     "settings.blocklist_summary": "Danh sách chặn: {count} mục riêng của máy chủ · danh sách có sẵn: {default}",
-    "settings.presets_all_on": "Preset: bật tất cả",
+    "settings.presets_all_on": "Preset: tất cả đều bật",
     "settings.presets_off": "Preset đã tắt ở đây: {presets}",
     "settings.sensitive_on": "Preset nhạy cảm: chỉ cho phép trong kênh giới hạn độ tuổi",
     "settings.sensitive_off": "Preset nhạy cảm: không cho phép",
@@ -490,8 +506,8 @@ VIETNAMESE: Catalogue = {
     ),
     "value.on": "bật",
     "value.off": "tắt",
-    "audit.video_channel_add": "cho phép /video trong {target}",
-    "audit.video_channel_remove": "gỡ {target} khỏi danh sách kênh /video",
+    "audit.video_channel_add": "đã cho phép /video trong {target}",
+    "audit.video_channel_remove": "đã gỡ {target} khỏi danh sách kênh /video",
     "audit.blocklist_add": "đã chặn {after} trong mô tả ở mọi nơi",
     "audit.blocklist_add_sensitive": "đã chặn {after} trong mô tả ngoài các kênh giới hạn độ tuổi",
     "audit.blocklist_remove": "đã bỏ chặn {before}",
@@ -507,7 +523,7 @@ VIETNAMESE: Catalogue = {
     "help.title": "Làm video với bot này",
     "help.intro": (
         "Bạn mô tả một cảnh, mình biến nó thành video ngắn do AI tạo và đăng vào kênh nơi bạn yêu cầu. "
-        "Chỉ bạn thấy được tin nhắn này."
+        "Chỉ bạn mới thấy tin nhắn này."
     ),
     "help.loading": (
         "**Mô hình video đang được tải** (mất vài phút sau khi bot khởi động): video bạn yêu cầu lúc này sẽ chờ trong "
@@ -546,7 +562,7 @@ VIETNAMESE: Catalogue = {
     "help.gallery_title": "Bộ sưu tập",
     "help.gallery": (
         "Video đã đăng sẽ vào bộ sưu tập của máy chủ: xem bằng {recent}, {top} và {member}. {optout} rút mọi video "
-        "của bạn ra, cả cũ lẫn mới ({optin} đưa chúng trở lại), còn {delete} xóa hẳn một video của bạn."
+        "của bạn ra, kể cả video làm sau này ({optin} đưa chúng trở lại), còn {delete} xóa hẳn một video của bạn."
     ),
     "help.moderators_title": "Dành cho mod",
     "help.moderators": (
@@ -554,10 +570,14 @@ VIETNAMESE: Catalogue = {
         "ký, {settings} chọn nơi dùng được {video} và những mô tả bị từ chối."
     ),
     "status.model_loading": (
-        "Video bắt đầu được tạo khi mô hình video sẵn sàng: mô hình đang được tải, việc này mất vài phút sau khi bot "
-        "khởi động"
+        "Mô hình video đang được tải (mất vài phút sau khi bot khởi động): video của bạn sẽ bắt đầu được tạo khi mô "
+        "hình sẵn sàng"
     ),
     "presence.loading": "Đang tải mô hình video…",
+    "model.unavailable": (
+        "Mô hình video của bot không khởi động được nên hiện mình chưa làm video được. Bạn chưa bị trừ credit nào; "
+        "bạn thử lại sau nhé."
+    ),
     "presence.queue": "{count} video trong hàng đợi · /trợ-giúp",
 }
 

@@ -5,7 +5,7 @@ Who may moderate is checked before a handler runs (bot.checks); what breaks is a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -48,10 +48,12 @@ async def moderate(
 
 
 async def moderated(
-    interaction: discord.Interaction[VideoBot], *actions: Callable[[Moderator], Awaitable[AuditView]]
+    interaction: discord.Interaction[VideoBot],
+    *actions: Callable[[Moderator], Awaitable[AuditView | Sequence[AuditView]]],
 ) -> str:
     """Make the changes in order as the invoking moderator (already checked): what changed, in words, and why not
-    for the first one refused (the ones after it are not tried; the ones before it stand, each audited)."""
+    for the first one refused (the ones after it are not tried; the ones before it stand, each audited). An action
+    may make several changes at once (one audit row each)."""
     locale = str(interaction.locale)
     assert interaction.guild_id is not None  # the moderator check passed
     moderator = Moderator(interaction.guild_id, interaction.user.id)
@@ -59,7 +61,8 @@ async def moderated(
     lines: list[str] = []
     for action in actions:
         try:
-            changes.append(describe(await action(moderator), locale))
+            done = await action(moderator)
+            changes += [describe(change, locale) for change in ((done,) if isinstance(done, AuditView) else done)]
         except RequestRefused as refusal:
             lines.append(refusal_text(refusal, locale))
             break

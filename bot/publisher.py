@@ -11,8 +11,9 @@ status whose words changed, until the job starts. While the video model loads (a
 status says its rendering starts once the model is ready instead of giving an estimate.
 
 While it renders, the status shows the clip's middle frame as it forms (a Preview from the backend, attached as an
-image under a line saying what it is), replaced at most every PREVIEW_EDIT_INTERVAL seconds; the final status takes
-it away. Only attachments carry it: the status's embeds are left as they are.
+image under a line saying what it is), replaced at most every PREVIEW_EDIT_INTERVAL seconds: a preview that arrives
+sooner waits, and goes out with an edit of its own once due if no other edit took it; the final status takes it away.
+Only attachments carry it: the status's embeds are left as they are.
 
 The post carries its row of buttons (Star, Reroll, Details, Delete: bot.clip_buttons); once it is on record, the
 clip is cross-posted to its server's gallery channel, if one is set (bot.cross_posts).
@@ -87,6 +88,7 @@ class _Status:
     preview: Preview | None = None  # the newest preview not shown yet
     preview_shown_at: float = float("-inf")  # when the status last got one (time.monotonic)
     preview_step: int | None = None  # the step of the picture the status shows; None: it shows none
+    preview_timer: asyncio.TimerHandle | None = None  # set while the waiting preview waits to be due
     writer: asyncio.Task[None] | None = None
     finished: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -268,16 +270,34 @@ class DiscordPublisher:
             status.writer = asyncio.create_task(self._write_pending(status))
 
     async def on_preview(self, job_id: int, preview: Preview) -> None:
-        """Keep the newest picture; it goes out with the next edit PREVIEW_EDIT_INTERVAL after the last one."""
+        """Keep the newest picture; it goes out PREVIEW_EDIT_INTERVAL after the last one (or now, if that was so long
+        ago), with whatever edit is then under way, or one of its own."""
         status = self._statuses.get(job_id)
         if status is None or status.finished:
             return
         status.preview = preview
-        if self._preview_due(status) and (status.writer is None or status.writer.done()):
-            status.writer = asyncio.create_task(self._write_pending(status))
+        self._write_preview_when_due(status)
 
     def _preview_due(self, status: _Status) -> bool:
         return status.preview is not None and time.monotonic() - status.preview_shown_at >= PREVIEW_EDIT_INTERVAL
+
+    def _write_preview_when_due(self, status: _Status) -> None:
+        """Wake the writer when the waiting preview is due: a timer, at most one per status (a delay of 0 runs once
+        the current task yields, so a writer that is ending has ended)."""
+        if status.preview is None or status.finished or status.preview_timer is not None:
+            return
+        wait = max(0.0, PREVIEW_EDIT_INTERVAL - (time.monotonic() - status.preview_shown_at))
+        status.preview_timer = asyncio.get_running_loop().call_later(wait, self._preview_became_due, status)
+
+    def _preview_became_due(self, status: _Status) -> None:
+        status.preview_timer = None
+        if status.finished:
+            return
+        if not self._preview_due(status):  # the timer fired a hair early, or the preview went out meanwhile
+            self._write_preview_when_due(status)
+        elif status.writer is None or status.writer.done():
+            status.writer = asyncio.create_task(self._write_pending(status))
+        # else the writer's loop takes it after its current edit
 
     async def _write_pending(self, status: _Status) -> None:
         async with status.lock:
@@ -287,6 +307,7 @@ class DiscordPublisher:
                 if self._preview_due(status):
                     preview, status.preview = status.preview, None
                 await self._edit(status, content, status.view, preview=preview)
+            self._write_preview_when_due(status)  # one that came during the last edit, not due yet
 
     async def _finish_status(self, job_id: int, content: str) -> bool:
         """Write the last word on a job's status; False if there is no live status to write to."""
@@ -294,6 +315,8 @@ class DiscordPublisher:
         if status is None:
             return False
         status.finished = True
+        if status.preview_timer is not None:
+            status.preview_timer.cancel()
         async with status.lock:
             # A finished job has no Cancel button, and no preview: the clip itself is posted, or there is none.
             shows_preview = status.preview_step is not None

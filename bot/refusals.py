@@ -13,6 +13,7 @@ from jobs.errors import (
     AlreadyHidden,
     AspectUnavailable,
     ChannelNotAllowed,
+    ClipWithdrawn,
     CoolingDown,
     DurationUnavailable,
     FlagWithoutValue,
@@ -21,6 +22,7 @@ from jobs.errors import (
     InvalidTerm,
     JobFinished,
     MemberBanned,
+    ModelUnavailable,
     NoSuchJob,
     NotHidden,
     NotInGallery,
@@ -92,6 +94,8 @@ def refusal_text(refusal: RequestRefused, locale: str) -> str:
             return text("cancel.finished", locale, job_id=job_id)
         case QueuePaused():
             return text("queue.paused", locale)
+        case ModelUnavailable():
+            return text("model.unavailable", locale)
         case QueueAlreadyPaused():
             return text("queue.already_paused", locale)
         case QueueNotPaused():
@@ -145,10 +149,13 @@ def delete_refusal_text(refusal: RequestRefused, locale: str) -> str:
 
 
 def clip_refusal_text(refusal: RequestRefused, locale: str) -> str:
-    """Why a button under a posted clip said no: its job is gone, or the clip is not the clicker's to delete."""
+    """Why a button under a posted clip said no: its job is gone, the clip is not the clicker's to delete, or it left
+    the gallery and is not made again."""
     match refusal:
         case NoSuchJob(job_id):
             return text("clip.gone", locale, job_id=job_id)
+        case ClipWithdrawn(job_id):
+            return text("reroll.withdrawn", locale, job_id=job_id)
         case NotYourJob(job_id):
             return text("delete.not_yours", locale, job_id=job_id)
     return refusal_text(refusal, locale)

@@ -1,26 +1,27 @@
 """Reroll: a posted clip again, with the same settings and a new seed, as a new job of whoever clicked.
 
-The new job goes through what /video goes through: the bot's permission to post where the member clicked, the
-options that reproduce the clip (jobs.clip_options.options_of) with a fresh seed, JobAdmission.screen (the options,
-the server's rules) and submit (the clicker's quota, charged in the same transaction), then the publisher's status.
-So it is charged to, credited to and posted for the clicker, in the channel where they clicked; a refusal is said in
-the clicker's language and charges nothing.
+The new job is asked for as /video asks (bot.queueing): where the member clicked, with the options that reproduce the
+clip (jobs.clip_options.options_of: the preset's defaults left out, so a server's lowered maxima lower them as they do
+for /video) and a fresh seed. So it is charged to, credited to and posted for the clicker, within their quota; a
+refusal is said in the clicker's language and charges nothing. A clip that left the gallery because a moderator hid it
+or its creator deleted it is made again by no one (ClipWithdrawn).
+
+One click makes one job: while a member's Reroll of a clip is between its click and its job being queued (or
+refused), another click of theirs on it is answered, not queued. The guard lives in this process, which is the only
+one serving its database (jobs.lease).
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 from typing import TYPE_CHECKING
 
-from bot.clip_settings import settings_embed
-from bot.exts.video import missing_post_permissions
 from bot.mentions import NOBODY
 from bot.messages import text
+from bot.queueing import may_post_here, queue_clip, refuse
 from bot.refusals import clip_refusal_text
-from bot.video_requests import video_request
 from jobs.clip_options import MAX_SEED, options_of
-from jobs.errors import NoSuchJob, PresetUnavailable, RequestRefused
+from jobs.errors import ClipWithdrawn, NoSuchJob, PresetUnavailable, RequestRefused
 from jobs.views import load_view
 
 if TYPE_CHECKING:
@@ -30,51 +31,46 @@ if TYPE_CHECKING:
     from jobs.admission import JobAdmission
     from jobs.views import JobView
 
-log = logging.getLogger(__name__)
+_rerolling: set[tuple[int, int]] = set()
+"""(clicker, job) of every Reroll under way in this process."""
 
 
 async def reroll(interaction: discord.Interaction[VideoBot], job_id: int) -> None:
-    """Queue the clip of `job_id` again for the clicker with a new seed, answering them as /video does."""
-    locale = str(interaction.locale)
-    if interaction.guild_id is None or interaction.channel_id is None:
-        await interaction.response.send_message(text("guild_only", locale), ephemeral=True, allowed_mentions=NOBODY)
-        return
-    # Refuse before charging: a clip the bot cannot post would cost a render and a refund.
-    missing = missing_post_permissions(interaction)
-    if missing:
-        words = text("bot.missing_permissions", locale, permissions=", ".join(missing))
+    """Queue the clip of `job_id` again for the clicker with a new seed, answering them as /video does; a second
+    click while the first is under way is told so."""
+    under_way = (interaction.user.id, job_id)
+    if under_way in _rerolling:  # checked and taken before any await: no other click runs in between
+        words = text("reroll.in_flight", str(interaction.locale), job_id=job_id)
         await interaction.response.send_message(words, ephemeral=True, allowed_mentions=NOBODY)
+        return
+    _rerolling.add(under_way)
+    try:
+        await _reroll(interaction, job_id)
+    finally:
+        _rerolling.discard(under_way)
+
+
+async def _reroll(interaction: discord.Interaction[VideoBot], job_id: int) -> None:
+    locale = str(interaction.locale)
+    if not await may_post_here(interaction):
         return
     # Answer within Discord's 3 seconds whatever the database is doing; the rest edits this.
     await interaction.response.defer(ephemeral=True, thinking=True)
-    bot = interaction.client
+    admission = interaction.client.admission
     try:
-        job = await load_view(bot.admission.database, job_id)
+        job = await load_view(admission.database, job_id)
         if job is None:
             raise NoSuchJob(job_id)
         if job.guild_id != interaction.guild_id:
-            await _answer(interaction, text("button.other_server", locale))
+            await refuse(interaction, text("button.other_server", locale))
             return
-        valid = await bot.admission.screen(video_request(interaction, _options(bot.admission, job)))
+        if job.withdrawn:
+            raise ClipWithdrawn(job_id)
+        options = _options(admission, job)
     except RequestRefused as refusal:
-        await _answer(interaction, clip_refusal_text(refusal, locale))
+        await refuse(interaction, clip_refusal_text(refusal, locale))
         return
-    # The settings and the exact cost before anything is charged, as /video's first answer shows them.
-    await interaction.edit_original_response(
-        content=text("video.first_answer", locale, cost=valid.cost),
-        embed=settings_embed(valid, locale),
-        allowed_mentions=NOBODY,
-    )
-    try:
-        ticket = await bot.admission.submit(valid)
-    except RequestRefused as refusal:
-        await _answer(interaction, clip_refusal_text(refusal, locale))
-        return
-    except Exception:
-        log.exception("could not queue a reroll of job %s", job_id)
-        await _answer(interaction, text("error.unexpected", locale))
-        return
-    await bot.publisher.acknowledge(interaction, ticket)
+    await queue_clip(interaction, options)
 
 
 def _options(admission: JobAdmission, job: JobView) -> dict[str, object]:
@@ -90,8 +86,3 @@ def fresh_seed(old: int) -> int:
     while (seed := secrets.randbelow(MAX_SEED + 1)) == old:
         pass
     return seed
-
-
-async def _answer(interaction: discord.Interaction[VideoBot], words: str) -> None:
-    """The answer becomes why nothing was queued: no settings embed, nothing charged."""
-    await interaction.edit_original_response(content=words, embeds=[], allowed_mentions=NOBODY)

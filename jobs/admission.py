@@ -2,7 +2,8 @@
 
 Nothing is charged unless the job is queued in the same commit; a refused request leaves no trace
 but its refusal (a RequestRefused, data the bot turns into words). A server whose queue a moderator paused
-refuses every request (QueuePaused) before its members' quotas are even looked at.
+refuses every request (QueuePaused) before its members' quotas are even looked at, and so does every server once the
+render backend could not start (ModelUnavailable): nothing would render the job.
 
 Each job records its member's weight in the fair order (the highest priority among their roles, read in the same
 transaction), so dispatching it needs nothing from Discord.
@@ -10,6 +11,7 @@ transaction), so dispatching it needs nothing from Discord.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
@@ -23,9 +25,10 @@ from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.jobs import JobRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.role_tiers import DEFAULT_WEIGHT, RolePriorityRepository
-from jobs.clip_options import PRESET_OPTION, resolve_clip
+from jobs.blocklist_strikes import BlocklistStrikes
+from jobs.clip_options import PRESET_OPTION, durations, resolve_clip
 from jobs.clock import Clock
-from jobs.errors import PresetUnavailable, QueuePaused, RequestRefused
+from jobs.errors import ModelUnavailable, PresetUnavailable, PromptBlocked, QueuePaused, RequestRefused
 from jobs.group_commit import GroupCommit
 from jobs.pricing import clip_cost, default_clip_cost
 from jobs.prompt_flags import apply_flags
@@ -51,6 +54,7 @@ class JobAdmission:
         served: Callable[[], Collection[str]],
         default_preset_id: str,
         on_queued: Callable[[], None],
+        start_failed: Callable[[], bool] = lambda: False,
     ) -> None:
         self.database = database
         self.quota = quota
@@ -59,8 +63,12 @@ class JobAdmission:
         self.served = served
         self.default_preset_id = default_preset_id
         self._on_queued = on_queued
+        self._start_failed = start_failed
+        """Whether the render backend could not start (JobRunner.start_failed): nothing renders, nothing is taken."""
         self.rules = RulesCache(database)
         """The servers' rules as screening reads them; ServerRulesService's changes forget a server's (on_changed)."""
+        self.strikes = BlocklistStrikes()
+        """Members' recent blocklist refusals: too many hold their requests back a while (jobs.blocklist_strikes)."""
         self._submissions: GroupCommit[ValidRequest, Ticket] = GroupCommit(self._submit_batch)
 
     @property
@@ -72,19 +80,44 @@ class JobAdmission:
         """Check everything that needs no database, the prompt's flags applied first; raises a RequestRefused
         subclass."""
         options, flags = apply_flags(request.options)
-        preset_id = options.get(PRESET_OPTION) or self.default_preset_id
-        preset = self._served_preset(str(preset_id))
+        preset = self._preset_asked(options)
         clip = resolve_clip(preset, options)
         return ValidRequest(request, preset, clip, clip_cost(preset, clip), flags)
 
     async def screen(self, request: VideoRequest) -> ValidRequest:
         """Everything checked before the member is shown the price: the options (validate), then the server's own
         rules (jobs.server_rules: where, which presets, its maxima, its blocklist), read in one snapshot when they
-        are not in memory. Raises a RequestRefused subclass; nothing is charged either way."""
+        are not in memory. A member who keeps sending prompts its blocklist refuses is held back a while
+        (jobs.blocklist_strikes). Raises a RequestRefused subclass; nothing is charged either way."""
+        if self._start_failed():  # first: nothing would render it, wherever it is asked
+            raise ModelUnavailable()
         rules = await self.rules.get(request.guild_id)
-        rules.check_channel(request)  # first: in the wrong place, nothing else matters
-        served = (self.presets[preset_id] for preset_id in self.served_presets if preset_id in self.presets)
-        return rules.check(self.validate(request), served)
+        rules.check_channel(request)  # in the wrong place, nothing else matters
+        member = (request.guild_id, request.user_id)
+        self.strikes.check(member, self.clock.now())
+        try:
+            return rules.check(self.validate(request), self._served_catalogue())
+        except PromptBlocked:
+            self.strikes.strike(member, self.clock.now())
+            raise
+
+    async def screen_durations(self, request: VideoRequest) -> dict[int, ValidRequest]:
+        """What screen passes of the request with each duration its preset offers in place of its own (an option's or
+        a flag's), by seconds, shortest first: the durations it would refuse left out. For suggestions as a member
+        types, so the server's rules are read once at most (RulesCache). Raises a RequestRefused where no duration
+        would pass: a channel the server does not allow, a preset not served, a flag without its value."""
+        rules = await self.rules.get(request.guild_id)
+        rules.check_channel(request)
+        preset = self._preset_asked(apply_flags(request.options)[0])  # a flag may name it
+        served = self._served_catalogue()
+        screened: dict[int, ValidRequest] = {}
+        for seconds in durations(preset):
+            asked = dataclasses.replace(request, options={**request.options, "duration": seconds})
+            try:
+                screened[seconds] = rules.check(self.validate(asked), served)
+            except RequestRefused:
+                continue
+        return screened
 
     def default_clip_cost(self) -> int:
         return default_clip_cost(self._served_preset(self.default_preset_id))
@@ -105,6 +138,8 @@ class JobAdmission:
         return await self._submissions.submit(valid)
 
     async def _submit_batch(self, batch: Sequence[ValidRequest]) -> list[Ticket | Exception]:
+        if self._start_failed():  # screened before the render backend's start failed: still, nothing is charged
+            return [ModelUnavailable() for _ in batch]
         now = self.clock.now()
         async with self.database.transaction() as session:
             paused = await GuildSettingsRepository(session).paused_of({valid.request.guild_id for valid in batch})
@@ -140,6 +175,13 @@ class JobAdmission:
         except Exception:
             log.exception("could not read the queue positions of jobs %s", job_ids)
             return {}
+
+    def _served_catalogue(self) -> tuple[Preset, ...]:
+        return tuple(self.presets[preset_id] for preset_id in self.served_presets if preset_id in self.presets)
+
+    def _preset_asked(self, options: Mapping[str, object]) -> Preset:
+        """The preset the options (flags applied) ask for, else the default one; PresetUnavailable if not served."""
+        return self._served_preset(str(options.get(PRESET_OPTION) or self.default_preset_id))
 
     def _served_preset(self, preset_id: str) -> Preset:
         if preset_id not in self.presets or preset_id not in self.served():

@@ -10,7 +10,7 @@ Options are keyed by their /video option names, and VideoRequest.options, option
 
 An option left out, or None, takes the preset's default clip's value (a random seed for the seed). Each check raises
 its own RequestRefused, carrying the value and what is allowed. The command line form is Discord's, the options in
-the order above with those left out omitted: `/video prompt:a fox seed:7 preset:tiny aspect:1:1 duration:2 steps:4`.
+the order above with those left out omitted: `/video prompt:a fox seed:7 preset:tiny aspect:16:9 duration:2 steps:6`.
 """
 
 from __future__ import annotations
@@ -129,18 +129,21 @@ def resolve_clip(preset: Preset, options: Mapping[str, object]) -> ClipSpec:
 
 
 def options_of(preset: Preset, clip: ClipSpec) -> dict[str, object]:
-    """The options, as VideoRequest.options takes them, that ask for this clip again: every value the options can
-    say, None for the rest (the preset's default): the preset's own negative prompt, and a size, frame count or steps
-    the preset no longer offers (an operator changed it since)."""
-    steps_allowed = preset.min_steps <= clip.steps <= preset.max_steps
+    """The options, as VideoRequest.options takes them, that ask for this clip again as a member would: the prompt,
+    the seed and the preset, and every other value the options can say that is not the preset's default. None for
+    the rest: the preset's defaults (so a server's maxima lower them as they lower /video's), its own negative prompt,
+    and a size, frame count or steps the preset no longer offers (an operator changed it since)."""
+    default = preset.default_clip()
+    size_chosen = (clip.width, clip.height) != (default.width, default.height)
+    steps_chosen = clip.steps != default.steps and preset.min_steps <= clip.steps <= preset.max_steps
     return {
         "prompt": clip.prompt,
         "negative_prompt": clip.negative_prompt if clip.negative_prompt != preset.negative_prompt else None,
         "seed": clip.seed,
         PRESET_OPTION: clip.preset_id,
-        "aspect": aspect_of(preset, clip.width, clip.height),
-        "duration": seconds_of(preset, clip.frames),
-        "steps": clip.steps if steps_allowed else None,
+        "aspect": aspect_of(preset, clip.width, clip.height) if size_chosen else None,
+        "duration": seconds_of(preset, clip.frames) if clip.frames != default.frames else None,
+        "steps": clip.steps if steps_chosen else None,
     }
 
 

@@ -5,7 +5,8 @@ gore, refused outside age-restricted channels. It is not a content filter (a mod
 no list foresees) but a floor that catches the obvious requests, in English and Vietnamese, without catching innocent
 prompts: each Vietnamese term is a phrase whose folded letters (jobs.blocklist.fold) have no common innocent reading.
 Terms follow jobs.blocklist's rules (whole words, `*` within a word); a server adds its own with
-`/settings blocklist add`.
+`/settings blocklist add`. `/settings blocklist list` shows the two lists as written here; matching uses their
+entries (DEFAULT_ENTRIES).
 """
 
 from __future__ import annotations
@@ -48,5 +49,3 @@ DEFAULT_ENTRIES = frozenset(
     {Entry(parse_term(term).key, sensitive=False) for term in REFUSED_EVERYWHERE}
     | {Entry(parse_term(term).key, sensitive=True) for term in REFUSED_OUTSIDE_AGE_RESTRICTED}
 )
-DEFAULT_TERMS = (*REFUSED_EVERYWHERE, *REFUSED_OUTSIDE_AGE_RESTRICTED)
-"""As /settings blocklist list shows them."""

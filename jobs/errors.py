@@ -133,6 +133,10 @@ class QueuePaused(RequestRefused):
     """A moderator paused this server's queue (/queue pause): no new job until they resume it."""
 
 
+class ModelUnavailable(RequestRefused):
+    """The render backend could not start (the model cannot load): nothing would render, so no job is taken."""
+
+
 class QueueAlreadyPaused(RequestRefused):
     """/queue pause on a paused queue; nothing changed."""
 
@@ -158,6 +162,13 @@ class AlreadyHidden(RequestRefused):
 @dataclass
 class NotHidden(RequestRefused):
     """/gallery unhide of a clip no moderator hid; nothing changed."""
+
+    job_id: int
+
+
+@dataclass
+class ClipWithdrawn(RequestRefused):
+    """A moderator hid the clip from the gallery, or its creator deleted it from there: nobody makes it again."""
 
     job_id: int
 

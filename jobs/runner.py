@@ -13,8 +13,10 @@ not begun: a job whose render killed its worker (or the whole bot) max_attempts 
 refunded, never re-queued forever.
 
 The backend starts in the background (launch): a local model loads for minutes, and meanwhile jobs are admitted and
-wait in the queue; the recovery and the dispatching begin once it has started, and a backend that cannot start is
-reported by started().
+wait in the queue; the recovery and the dispatching begin once it has started. A backend that cannot start (its start
+raises: trying again cannot help) renders nothing, so nobody is left waiting for it: the jobs that wait for a render
+are failed and refunded (the recovery, failing what it would queue), admission refuses new ones (start_failed), and
+started() raises why.
 
 Jobs go to the backend in the fair order (members take turns), except that up to MAX_AFFINITY_JUMPS jobs in a row
 for the preset the backend has loaded may go ahead of a job for another: a worker serving several presets on one
@@ -108,6 +110,7 @@ class JobRunner:
         self._loops: list[asyncio.Task[Any]] = []
         self._starting: asyncio.Task[None] | None = None  # launch(): the backend's start, then the recovery
         self._backend_started = False
+        self._start_failure: Exception | None = None  # why the backend cannot start: it renders nothing
         self._closed = False
         self._stood_down = False  # another process serves the database now: close without writing to it
         self._loaded_preset: str | None = None  # the last claimed job's: what the backend will have loaded
@@ -131,7 +134,7 @@ class JobRunner:
 
     async def started(self) -> None:
         """Wait until the backend has started and the last run's jobs are recovered; raise what stopped that (the
-        backend's WorkerStartError: the model cannot load)."""
+        backend's WorkerStartError: the model cannot load), once the jobs waiting for it are failed and refunded."""
         if self._starting is None:
             raise RuntimeError("launch() the runner first")
         await asyncio.shield(self._starting)
@@ -139,16 +142,31 @@ class JobRunner:
     @property
     def model_loading(self) -> bool:
         """Whether the backend is still starting (loading its model): jobs wait in the queue meanwhile."""
-        return self._starting is not None and not self._backend_started and not self._starting.done()
+        return (
+            self._starting is not None
+            and not self._backend_started
+            and self._start_failure is None
+            and not self._starting.done()
+        )
+
+    @property
+    def start_failed(self) -> bool:
+        """Whether the backend could not start, for good: nothing will render, so admission takes no job."""
+        return self._start_failure is not None
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         began = loop.time()
         try:
             await self.backend.start()
-        except Exception:
-            if self._closed:  # close() stopped the backend while it started: not a failure to start
+        except Exception as error:
+            if self._closed or self._stood_down:  # close() stopped the backend while it started: not a failure
                 return
+            self._start_failure = error
+            # Jobs admitted while it loaded, and the last run's, would wait for ever (a restart fails the same way):
+            # fail and refund them. Remote workers (elastic) live apart and may serve them: they wait, as always.
+            if not self.backend.elastic:
+                await self._fail_the_waiting(Failure(FailureCode.WORKER_UNAVAILABLE, {"error": str(error)}))
             raise
         self._backend_started = True
         log.info("the render backend started in %.1f s", loop.time() - began)
@@ -156,6 +174,13 @@ class JobRunner:
             await self._recover()
         if not self._closed:  # close() waits for a recovery under way: nothing is dispatched after it
             self._loops = [self._spawn(self._pump_events()), self._spawn(self._dispatch_forever())]
+
+    async def _fail_the_waiting(self, unavailable: Failure) -> None:
+        """The recovery, failing (and refunding) what it would queue; what it cannot do waits for the next start."""
+        try:
+            await self._recover(unavailable)
+        except Exception:  # the bot stops for the backend all the same: say why, not this
+            log.exception("could not fail the jobs that wait for the render backend; the next start will")
 
     def wake(self) -> None:
         """New jobs are queued: hand them to the backend as it has room."""
@@ -215,7 +240,7 @@ class JobRunner:
 
     async def _stop_starting(self) -> None:
         """A backend still starting is closed, which ends its start; a recovery under way is let finish (it writes
-        to the database), and nothing is dispatched after it."""
+        to the database), and nothing is dispatched after it. One that stand_down() cut short is let wind down."""
         starting = self._starting
         if starting is None or starting.done():
             return
@@ -227,8 +252,12 @@ class JobRunner:
             await asyncio.wait([starting])
 
     def stand_down(self) -> None:
-        """Another process took the database over (its lease): the jobs are its now, so close writes nothing."""
+        """Another process took the database over (its lease): the jobs are its now, so close writes nothing, and a
+        recovery under way is cut short at once: it would write to jobs that are not this process's any more (queue
+        again one the new holder has claimed). A backend still starting is left to close(), which ends its start."""
         self._stood_down = True
+        if self._starting is not None and (self._backend_started or self._start_failure is not None):
+            self._starting.cancel()
 
     # -- feeding the backend -----------------------------------------------------------
 
@@ -512,13 +541,16 @@ class JobRunner:
 
     # -- restart -------------------------------------------------------------------
 
-    async def _recover(self) -> None:
+    async def _recover(self, unavailable: Failure | None = None) -> None:
         """Pick up what the last run left: nothing is lost, nothing is posted twice, nothing rendered twice.
 
         A running job whose clip got finished is recorded and posted; one the member asked to stop is cancelled and
         refunded (one the backend still has is asked to stop again); one whose render never began (it waited behind
         another) gets the attempt its claim counted back, since the crash was not its fault; the others are queued
         again while they have attempts left.
+
+        With `unavailable`, the backend could not start and renders nothing: every job that would wait in the queue
+        (queued, or to be queued again) is failed with it and refunded instead; finished clips are still posted.
         """
         to_deliver: list[int] = []
         to_fail: list[tuple[int, Failure]] = []
@@ -526,7 +558,11 @@ class JobRunner:
             running = await JobRepository(session).in_states((JobState.RUNNING,))
         finished = {job.id: result for job in running if (result := self.media.finished_render(job.id)) is not None}
         # What a remote worker still renders (or has finished) stays running, and its events follow.
-        kept = await self.backend.resume([_spec_of(job) for job in running if job.id not in finished])
+        kept = (
+            frozenset()
+            if unavailable is not None
+            else await self.backend.resume([_spec_of(job) for job in running if job.id not in finished])
+        )
         self._outstanding |= kept
         to_stop = sorted(job.id for job in running if job.id in kept and job.cancel_requested_at is not None)
         async with self.database.transaction() as session:
@@ -558,6 +594,9 @@ class JobRunner:
                     to_deliver.append(job.id)
                     continue
                 # Running and unfinished, or rendered with its file lost with the disk: render it again.
+                if unavailable is not None:  # nothing will render it
+                    to_fail.append((job.id, unavailable))
+                    continue
                 if job.state is not JobState.QUEUED:
                     await jobs.move(job.id, from_states=(job.state,), to=JobState.QUEUED, **requeue)
                 if job.preset_id not in self.backend.serves and not self.backend.elastic:
@@ -569,7 +608,7 @@ class JobRunner:
         for job_id in to_stop:  # the request was lost with the last process: the backend hears it again
             self._cancelling.add(job_id)
             await self.backend.cancel(job_id)
-        if unfinished:
+        if unfinished and unavailable is None:
             log.info("resuming %d unfinished job(s) from the last run", len(unfinished))
         self._wake.set()
 

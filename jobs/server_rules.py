@@ -15,10 +15,13 @@ nothing:
 - The blocklist (jobs.blocklist) is the server's terms, and the built-in ones (jobs.default_blocklist) if the server
   switched them on. A term refused everywhere refuses the prompt everywhere; a sensitive one, outside age-restricted
   channels. The prompt and the member's negative prompt are checked (the preset's own negative prompt is not the
-  member's words); the refusal never names the term.
+  member's words); the refusal never names the term. A text that folds into too many words to match
+  (jobs.blocklist.TooManyWords) is refused as too long; a member refused by the blocklist again and again is held
+  back a while (jobs.blocklist_strikes, by the admission).
 
 Every moderator change (ServerRulesService) writes its audit row in the same transaction; one that would change
-nothing is refused (SettingUnchanged) and audits nothing.
+nothing is refused (SettingUnchanged) and audits nothing. Setting both maxima at once makes the change that changes
+something (audited alone) and is refused only when neither does.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from common.states import AuditAction
 from db.database import Database
 from db.repositories.server_rules import Maximum, ServerRulesRepository, StoredRules, Switch
 from jobs.amounts import whole_number
-from jobs.blocklist import Blocklist, Entry, Severity, blocklist_of, parse_term
+from jobs.blocklist import Blocklist, Entry, Severity, TooManyWords, blocklist_of, parse_term
 from jobs.clip_options import MAX_DURATION_SECONDS, durations, frames_of
 from jobs.clock import Clock
 from jobs.default_blocklist import DEFAULT_ENTRIES
@@ -42,6 +45,7 @@ from jobs.errors import (
     PresetDisabled,
     PresetUnavailable,
     PromptBlocked,
+    PromptRejected,
     SensitivePresetRefused,
     SettingsListFull,
     SettingUnchanged,
@@ -50,6 +54,7 @@ from jobs.moderation import AuditView, Moderator, write_audit
 from jobs.pricing import clip_cost
 from jobs.requests import ValidRequest, VideoRequest
 from model.presets import MAX_STEPS, Preset
+from model.prompts import MAX_PROMPT_CHARS
 
 MAX_VIDEO_CHANNELS = 25
 MAX_BLOCKED_TERMS = 100
@@ -143,7 +148,7 @@ class ServerRules:
         texts: list[tuple[Literal["prompt", "negative_prompt"], str]] = [("prompt", valid.clip.prompt)]
         if valid.clip.negative_prompt != valid.preset.negative_prompt:
             texts.append(("negative_prompt", valid.clip.negative_prompt))
-        hits = [(field, severity) for field, text in texts if (severity := blocklist.hits(text)) is not None]
+        hits = [(field, severity) for field, text in texts if (severity := _hits(blocklist, field, text)) is not None]
         refused: list[tuple[Literal["prompt", "negative_prompt"], Severity]] = [
             (field, severity)
             for field, severity in hits
@@ -152,6 +157,14 @@ class ServerRules:
         if refused:
             field, severity = min(refused, key=lambda hit: hit[1] != "everywhere")  # the stricter one first
             raise PromptBlocked(field, age_restricted_only=severity == "outside_age_restricted")
+
+
+def _hits(blocklist: Blocklist, field: Literal["prompt", "negative_prompt"], text: str) -> Severity | None:
+    """The blocklist's verdict on the text; one that folds into too many words to match is refused as too long."""
+    try:
+        return blocklist.hits(text)
+    except TooManyWords:
+        raise PromptRejected(field, "too_long", MAX_PROMPT_CHARS) from None
 
 
 def _chosen_options(valid: ValidRequest) -> Collection[str]:
@@ -295,15 +308,34 @@ class ServerRulesService:
 
     # -- the server's maxima -------------------------------------------------------------
 
-    async def set_max_duration(self, moderator: Moderator, seconds: object) -> AuditView:
-        """The longest clip, in whole seconds, the server allows; 0 removes its maximum."""
-        amount = whole_number(seconds, field="max_seconds", minimum=0, maximum=MAX_DURATION_SECONDS)
-        return await self._maximum(moderator, "max_duration_seconds", AuditAction.MAX_DURATION, amount or None)
+    async def set_limits(
+        self, moderator: Moderator, *, seconds: object = None, steps: object = None
+    ) -> tuple[AuditView, ...]:
+        """Set the server's longest clip (whole seconds) and most denoising steps per clip; None leaves one as it is,
+        0 removes it. Both in one transaction, each one that changes audited; refused (SettingUnchanged, naming the
+        first given) only when none changes, and before anything changes when a number is out of range
+        (InvalidAmount). Nothing given: nothing to do."""
+        wanted: list[tuple[Maximum, AuditAction, int | None]] = []
+        if seconds is not None:
+            amount = whole_number(seconds, field="max_seconds", minimum=0, maximum=MAX_DURATION_SECONDS)
+            wanted.append(("max_duration_seconds", AuditAction.MAX_DURATION, amount or None))
+        if steps is not None:
+            amount = whole_number(steps, field="max_steps", minimum=0, maximum=MAX_STEPS)
+            wanted.append(("max_steps", AuditAction.MAX_STEPS, amount or None))
+        if not wanted:
+            return ()
 
-    async def set_max_steps(self, moderator: Moderator, steps: object) -> AuditView:
-        """The most denoising steps the server allows a clip; 0 removes its maximum."""
-        amount = whole_number(steps, field="max_steps", minimum=0, maximum=MAX_STEPS)
-        return await self._maximum(moderator, "max_steps", AuditAction.MAX_STEPS, amount or None)
+        async def change(rules: ServerRulesRepository) -> list[Audited]:
+            changes: list[Audited] = []
+            for name, action, value in wanted:
+                changed, before = await rules.set_maximum(moderator.guild_id, name, value)
+                if changed:
+                    changes.append((action, None, _optional(before), _optional(value)))
+            if not changes:
+                raise SettingUnchanged(wanted[0][1])
+            return changes
+
+        return await self._record_all(moderator, change)
 
     async def _switch(self, moderator: Moderator, name: Switch, action: AuditAction, on: bool) -> AuditView:
         async def change(rules: ServerRulesRepository) -> Audited:
@@ -313,24 +345,27 @@ class ServerRulesService:
 
         return await self._record(moderator, change)
 
-    async def _maximum(self, moderator: Moderator, name: Maximum, action: AuditAction, value: int | None) -> AuditView:
-        async def change(rules: ServerRulesRepository) -> Audited:
-            changed, before = await rules.set_maximum(moderator.guild_id, name, value)
-            if not changed:
-                raise SettingUnchanged(action)
-            return action, None, _optional(before), _optional(value)
-
-        return await self._record(moderator, change)
-
     async def _record(
         self, moderator: Moderator, change: Callable[[ServerRulesRepository], Awaitable[Audited]]
     ) -> AuditView:
         """Make the change and write its audit row in one transaction; once it is committed, say so (on_changed)."""
-        async with self.database.transaction() as session:
-            action, target_id, before, after = await change(ServerRulesRepository(session))
-            audited = await write_audit(session, moderator, action, target_id, before, after, at=self.clock.now())
-        self._on_changed(moderator.guild_id)
+
+        async def changes(rules: ServerRulesRepository) -> list[Audited]:
+            return [await change(rules)]
+
+        (audited,) = await self._record_all(moderator, changes)
         return audited
+
+    async def _record_all(
+        self, moderator: Moderator, change: Callable[[ServerRulesRepository], Awaitable[list[Audited]]]
+    ) -> tuple[AuditView, ...]:
+        """Make the changes and write an audit row for each in one transaction; once it is committed, say so."""
+        async with self.database.transaction() as session:
+            changes = await change(ServerRulesRepository(session))
+            now = self.clock.now()
+            audited = [await write_audit(session, moderator, *changed, at=now) for changed in changes]
+        self._on_changed(moderator.guild_id)
+        return tuple(audited)
 
 
 def _optional(value: int | None) -> str | None:

@@ -40,6 +40,9 @@ class JobView:
     message_id: int | None
     locale: str
     """The requester's Discord locale: what every message about the job is written in."""
+    withdrawn: bool = False
+    """A moderator hid the clip from the gallery, or its creator deleted it from there: nobody makes it again with
+    Reroll, and nothing links it."""
 
     @classmethod
     def of(cls, job: Job) -> JobView:
@@ -65,6 +68,7 @@ class JobView:
             encode_seconds=job.encode_seconds,
             message_id=job.message_id,
             locale=job.locale,
+            withdrawn=job.gallery_hidden_at is not None or job.gallery_deleted_at is not None,
         )
 
 

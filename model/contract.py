@@ -170,8 +170,9 @@ class Preview:
             raise ValueError(f"a preview is at most {MAX_PREVIEW_BYTES} bytes, not {len(self.image)}")
 
 
-MAX_PREVIEW_BYTES = 128 * 1024
-"""A preview JPEG is a few kilobytes; anything this large is not one (and would crowd Redis's events stream)."""
+MAX_PREVIEW_BYTES = 32 * 1024
+"""A preview JPEG is 4 to 15 KB (pure noise at 256 × 256 pixels, the worst case, about 29 KB); anything larger is not
+one, and the events stream Redis keeps (EVENTS_KEPT entries) stays megabytes, not gigabytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +219,11 @@ class RenderBackend(Protocol):
         so its jobs wait for one), and they render on through a restart of the bot (`resume` finds their jobs)."""
         ...
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        """Return once jobs may be submitted. What may pass (a worker's load cut short) is tried again meanwhile; it
+        raises only when the backend cannot start at all (a setting must change), and the runner then fails and
+        refunds the jobs waiting for it (JobRunner.start_failed)."""
+        ...
 
     async def resume(self, specs: Sequence[RenderSpec]) -> frozenset[int]:
         """The jobs of `specs` (left running by the last bot process) that this backend still has: a remote worker

@@ -3,10 +3,11 @@
 The bot's process never imports torch. The worker is spawned (a fork would inherit the bot's
 threads and poison CUDA), talks through two multiprocessing queues, and is replaced when it dies:
 the jobs it had started fail with the reason, and the jobs waiting behind them go to the fresh
-worker. A worker that cannot restart is tried again with backoff, unless trying cannot help (the model
-does not fit the GPU); jobs submitted meanwhile fail at once with the reason. A started job that sends
-nothing for WorkerConfig.stall_timeout seconds has hung the worker: it is killed, that job fails, and a
-new worker starts.
+worker. A worker that cannot start (the first start too) or restart is tried again with backoff, unless trying
+cannot help (the model does not fit the GPU, a setting must change: LoadFailed.permanent); jobs submitted meanwhile
+fail at once with the reason. So start() returns once a worker is ready, and raises only a permanent failure, or
+when close() ends it. A started job that sends nothing for WorkerConfig.stall_timeout seconds has hung the worker:
+it is killed, that job fails, and a new worker starts.
 """
 
 from __future__ import annotations
@@ -42,17 +43,18 @@ STOP_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.2
 """How often the reader thread checks that the worker is alive while no message arrives."""
 RESTART_DELAYS_SECONDS = (1.0, 5.0, 30.0, 60.0)
-"""Waits before each new try at a worker that failed to restart; the last one repeats."""
+"""Waits before each new try at a worker that failed to start or restart; the last one repeats."""
 
 
 class WorkerStartError(Exception):
-    """The worker could not load its model, or died before it was ready."""
+    """The worker could not load its model, or died before it was ready; from start(), one that starting again
+    cannot help (permanent), or a start that close() ended."""
 
     def __init__(self, reason: str, *, permanent: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
-        """Starting again cannot help (the model does not fit the GPU): no restart is tried."""
+        """Starting again cannot help (the model does not fit the GPU, a setting must change): no new try."""
 
 
 class BackendFullError(Exception):
@@ -124,14 +126,14 @@ class LocalWorkerBackend:
         return self._unavailable
 
     async def start(self) -> None:
-        """Spawn the worker and wait, without blocking the loop, until its model is loaded."""
+        """Spawn the worker and wait, without blocking the loop, until its model is loaded: a failure that may pass
+        (see _until_ready) is tried again with backoff meanwhile, and `unavailable` says why. Raises WorkerStartError
+        when starting again cannot help (permanent), or when close() ended the start."""
         if self._worker is not None:
             raise RuntimeError("the backend is already started")
-        worker = self._spawn()
         try:
-            await worker.ready
+            await self._until_ready(self._spawn(), starting=True)
         except WorkerStartError:
-            await self._reap(worker)
             self._worker = None
             raise
         self._watchdog = asyncio.create_task(self._watch_for_stalls())
@@ -261,30 +263,40 @@ class LocalWorkerBackend:
         restart.add_done_callback(self._restarts.discard)
 
     async def _restart(self, *, dead: _Incarnation, fresh: _Incarnation) -> None:
-        """Wait for fresh to be ready; while it fails to start, try again after a backoff."""
+        """Wait for fresh to be ready, trying again as _until_ready does; a restart that cannot help stops trying."""
         await self._reap(dead)
+        with contextlib.suppress(WorkerStartError):  # said in the log; `unavailable` says it to submitted jobs
+            await self._until_ready(fresh, starting=False)
+
+    async def _until_ready(self, fresh: _Incarnation, *, starting: bool) -> None:
+        """Wait for fresh to be ready; while it fails to start, fail what is held (`unavailable` says why) and try
+        again after a backoff. Raises the WorkerStartError when trying cannot help (permanent), and one when close()
+        stops the wait: a worker that got ready meanwhile is close()'s to stop, and nothing is started for it."""
+        what = "start" if starting else "restart"
         for attempt in itertools.count():
             try:
                 await fresh.ready
             except WorkerStartError as exc:
                 await self._reap(fresh)
                 if self._closing:
-                    return
+                    raise WorkerStartError("the backend was closed while its worker started") from exc
                 self._unavailable = Failure(FailureCode.WORKER_UNAVAILABLE, {"error": exc.reason})
                 self._fail_all(self._unavailable)
                 if exc.permanent:
-                    log.error("the render worker cannot restart, and will not be tried again: %s", exc.reason)
-                    return
+                    log.error("the render worker cannot %s, and will not be tried again: %s", what, exc.reason)
+                    raise
                 delay = self.restart_delays[min(attempt, len(self.restart_delays) - 1)]
-                log.error("the render worker could not restart: %s; trying again in %g s", exc.reason, delay)
+                log.error("the render worker could not %s: %s; trying again in %g s", what, exc.reason, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closed.wait(), delay)
                 if self._closed.is_set():  # close() ran during the wait
-                    return
+                    raise WorkerStartError("the backend was closed while its worker started") from exc
                 fresh = self._spawn()
             else:
+                if self._closing:  # Ready came while close() stops this worker: serve nothing, watch nothing
+                    raise WorkerStartError("the backend was closed while its worker started")
                 if self._unavailable is not None:
-                    log.info("the render worker is back after %d failed restarts", attempt)
+                    log.info("the render worker is ready after %d failed tries to %s it", attempt, what)
                 self._unavailable = None
                 return
 

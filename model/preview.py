@@ -2,14 +2,21 @@
 
 No VAE decode and nothing downloaded: each model family's latent channels map to RGB through a fixed linear
 projection (three weights per channel and a bias), the cheap "latent to RGB" preview ComfyUI shows. The
-numbers are published ones, and each table below says where it comes from and what was checked.
+numbers are published ones, and each table below says where it comes from and what was checked. They were
+fitted on clean latents (ComfyUI's previewer is handed the sampler's prediction of the denoised sample, not
+the sample itself), so a preview projects the clean middle frame the scheduler predicts after the step
+(CleanMiddle), never the noisy latents the step leaves: with Wan's schedule those are still 92% noise after
+10 of 50 steps.
 
-Per preview the render thread does one latent frame's worth of GPU work: the frame is selected (a view),
-projected (one C→3 matmul over h×w latent pixels), turned into bytes and copied to pinned CPU memory without
-waiting. Turning those few kilobytes into a JPEG happens on a thread of its own, so the render never waits
-for it. A render takes at most one preview every PREVIEW_INTERVAL_SECONDS, the first after its first step;
-benchmarks/preview.py measures what that costs. Only the families with a table (Wan 2.1, LTX-Video,
-CogVideoX) get previews; the `tiny` preset is a Wan architecture with Wan's 16 latent channels, so it has them.
+Per preview the render thread does one latent frame's worth of GPU work: the clean frame is selected or
+computed (a view, or a few element-wise operations on one frame), projected (one C→3 matmul over h×w latent
+pixels), turned into bytes and copied to pinned CPU memory without waiting. Turning those few kilobytes into
+a JPEG happens on a thread of its own, so the render never waits for it. A render takes at most one preview
+every PREVIEW_INTERVAL_SECONDS, the first at the first step with a prediction (the first step for Wan's UniPC,
+the second for the schedulers whose prediction takes two steps' latents); benchmarks/preview.py measures
+what the previews slow a render. Only the families with a table (Wan 2.1, LTX-Video, CogVideoX) and a
+scheduler CleanMiddle knows get previews; the `tiny` preset is a Wan architecture with Wan's 16 latent
+channels and Wan's scheduler, so it has them.
 """
 
 from __future__ import annotations
@@ -18,16 +25,21 @@ import logging
 import math
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import torch
 from diffusers.pipelines.pipeline_utils import DiffusionPipeline
+from diffusers.schedulers.scheduling_ddim_cogvideox import CogVideoXDDIMScheduler
+from diffusers.schedulers.scheduling_flow_match_euler_discrete import FlowMatchEulerDiscreteScheduler
+from diffusers.schedulers.scheduling_unipc_multistep import UniPCMultistepScheduler
 
 from model.architectures import PIPELINE_FAMILIES, Family
 from model.contract import ClipSpec
 from model.encode import jpeg_bytes
+from model.pipeline import execution_device
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +51,13 @@ PREVIEW_QUANTISER = 8
 """MJPEG quantiser: ~15 KB for the noise of a first step at 256 px, a few KB once the picture forms."""
 
 RGB = tuple[float, float, float]
+CPU = torch.device("cpu")
 
 
 @dataclass(frozen=True, slots=True)
 class LatentProjection:
-    """rgb = factors · latent + bias per latent pixel, in [-1, 1] (ComfyUI's convention), for one family."""
+    """rgb = factors · latent + bias per pixel of a clean (denoised) latent, in [-1, 1] (ComfyUI's convention),
+    for one family."""
 
     factors: tuple[RGB, ...]
     """One (R, G, B) row per latent channel."""
@@ -59,10 +73,11 @@ class LatentProjection:
 
 
 # Wan 2.1: ComfyUI, comfy/latent_formats.py, class Wan21 (comfyanonymous/ComfyUI, read at commit 040a3243),
-# latent_rgb_factors and latent_rgb_factors_bias. ComfyUI applies them to the model's latents after its
-# process_in, (latent - latents_mean) / latents_std with Wan's per-channel statistics, which are the
-# WAN_LATENTS_MEAN and WAN_LATENTS_STD of model/architectures.py; diffusers' WanPipeline denoises latents
-# normalised the same way (it undoes it before the VAE decodes), so they apply as they are.
+# latent_rgb_factors and latent_rgb_factors_bias. ComfyUI's previewer applies them to the sampler's predicted
+# clean latent in the model's space, after its process_in, (latent - latents_mean) / latents_std with Wan's
+# per-channel statistics, which are the WAN_LATENTS_MEAN and WAN_LATENTS_STD of model/architectures.py;
+# diffusers' WanPipeline denoises latents normalised the same way (it undoes it before the VAE decodes), so
+# they apply without rescaling to the clean latent its scheduler predicts (CleanMiddle), not to x_t.
 WAN_2_1 = LatentProjection(
     factors=(
         (-0.1299, -0.1692, 0.2932),
@@ -86,9 +101,11 @@ WAN_2_1 = LatentProjection(
 )
 
 # LTX-Video: ComfyUI, comfy/latent_formats.py, class LTXV (same file and commit), which ComfyUI uses for every
-# LTX-Video release with the 128-channel VAE (0.9.x, ours is 0.9.5). ComfyUI's LTXV latents are normalised by the
-# VAE's per-channel statistics inside its VAE; diffusers' LTX pipelines denoise latents normalised by the same
-# statistics (AutoencoderKLLTXVideo's latents_mean and latents_std, scaling factor 1.0), so they apply as they are.
+# LTX-Video release with the 128-channel VAE (0.9.x, ours is 0.9.5), and its previewer applies to the sampler's
+# predicted clean latent. ComfyUI's LTXV latents are normalised by the VAE's per-channel statistics inside its VAE;
+# diffusers' LTX pipelines denoise latents normalised by the same statistics (AutoencoderKLLTXVideo's latents_mean
+# and latents_std, scaling factor 1.0), so they apply without rescaling to the clean latent the Euler step implies
+# (CleanMiddle), not to x_t.
 LTX_VIDEO = LatentProjection(
     factors=(
         (1.1202e-02, -6.3815e-04, -1.0021e-02),
@@ -225,11 +242,12 @@ LTX_VIDEO = LatentProjection(
 
 # CogVideoX: ComfyUI has none. kijai/ComfyUI-CogVideoXWrapper, pipeline_cogvideox.py at commit dbc63f62, class
 # CogVideoXLatentFormat, whose sampler hands ComfyUI's previewer 5 × its predicted clean latent (its
-# `callback_tensor * 5`): so the factors here are that file's times 5, its bias as it is. Its latents are the
-# VAE's times the VAE's scaling factor, as in diffusers' CogVideoXPipeline, and the class names 0.7, the factor of
-# CogVideoX-5b's VAE, which we read as the scale the factors were fitted at: CogVideoX-2b's latents (1.15258426)
-# are rescaled to it. (The wrapper's older latent_preview.py has an unbiased table of the same scale; we take the
-# newer one.)
+# `callback_tensor * 5`, the tensor being sqrt(abar)·x_t - sqrt(1 - abar)·v): so the factors here are that
+# file's times 5, its bias as it is, and they apply to the clean latent the DDIM step implies (CleanMiddle). Its
+# latents are the VAE's times the VAE's scaling factor, as in diffusers' CogVideoXPipeline, and the class names
+# 0.7, the factor of CogVideoX-5b's VAE, which we read as the scale the factors were fitted at: CogVideoX-2b's
+# latents (1.15258426) are rescaled to it. (The wrapper's older latent_preview.py has an unbiased table of the
+# same scale; we take the newer one.)
 COGVIDEOX = LatentProjection(
     factors=tuple(
         (5 * r, 5 * g, 5 * b)
@@ -314,7 +332,100 @@ def packed_grid(pipe: DiffusionPipeline, clip: ClipSpec) -> PackedGrid:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# From latents to a JPEG.
+# The clean middle frame the scheduler predicts after a step: what the factors apply to.
+
+
+class CleanMiddle(ABC):
+    """One render's prediction of its clean middle frame x0 after a step, (C, H, W) float32, from the model output
+    of that step, as the render's scheduler computes or implies it; only asked on steps a preview is due."""
+
+    def __init__(self, pipe: DiffusionPipeline, select: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        self._pipe = pipe
+        self._select = select  # latents → their middle frame (Projector.middle)
+
+    @abstractmethod
+    def after(self, step: int, latents: torch.Tensor) -> torch.Tensor | None:
+        """x0 after `step` (from 1), given the latents the step left; None when it cannot tell yet (it then keeps
+        what it needs from this step, and tells after the next one)."""
+
+
+class KeptByUniPC(CleanMiddle):
+    """Wan's UniPCMultistepScheduler with predict_x0 keeps the clean sample it predicts from each model output:
+    after a step, `scheduler.model_outputs[-1]` is x0 (diffusers' convert_model_output: x_t - sigma_t·v for flow
+    prediction). So the first step has one, and it costs selecting a frame."""
+
+    def after(self, step: int, latents: torch.Tensor) -> torch.Tensor:
+        return self._select(self._pipe.scheduler.model_outputs[-1]).float()
+
+
+class _ImpliedByTheStep(CleanMiddle):
+    """A scheduler that keeps no prediction, whose step is linear in x0: x0 follows from the middle frame before
+    and after the step. Each answer keeps this step's frame (one latent frame, copied on the device), so the first
+    comes after step 2, and a preview due at step n is taken after step n + 1."""
+
+    def __init__(self, pipe: DiffusionPipeline, select: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__(pipe, select)
+        self._before: tuple[int, torch.Tensor] | None = None
+
+    def after(self, step: int, latents: torch.Tensor) -> torch.Tensor | None:
+        frame = self._select(latents).to(torch.float32, copy=True)
+        before, self._before = self._before, (step, frame)
+        if before is None or before[0] != step - 1:
+            return None
+        return self._solve(step, before[1], frame)
+
+    @abstractmethod
+    def _solve(self, step: int, before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+        """x0 from the middle frame before step `step` and after it."""
+
+
+class ImpliedByEulerFlow(_ImpliedByTheStep):
+    """LTX-Video's FlowMatchEulerDiscreteScheduler: x' = x + (σ' - σ)·v and x0 = x - σ·v, so
+    x0 = x' - σ'·(x' - x) / (σ' - σ), with σ, σ' its sigmas before and after the step (0-d tensors: nothing waits)."""
+
+    def _solve(self, step: int, before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+        scheduler = self._pipe.scheduler
+        sigmas: torch.Tensor = scheduler.sigmas
+        sigma, sigma_next = sigmas[scheduler.step_index - 1], sigmas[scheduler.step_index]
+        return after - sigma_next * (after - before) / (sigma_next - sigma)
+
+
+class ImpliedByDdim(_ImpliedByTheStep):
+    """CogVideoX's CogVideoXDDIMScheduler, deterministic: x' = a·x + b·x0, with its step's a = sqrt((1 - ᾱ') /
+    (1 - ᾱ)) and b = sqrt(ᾱ') - sqrt(ᾱ)·a from alphas_cumprod at the step's timestep and the next, so
+    x0 = (x' - a·x) / b (the scheduler's own pred_original_sample, which the pipeline drops)."""
+
+    def __init__(self, pipe: DiffusionPipeline, select: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__(pipe, select)
+        self._timesteps: list[int] | None = None
+
+    def _solve(self, step: int, before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+        scheduler = self._pipe.scheduler
+        if self._timesteps is None:  # this render's, on the device: read once
+            self._timesteps = [int(timestep) for timestep in scheduler.timesteps.tolist()]
+        timestep = self._timesteps[step - 1]
+        following = timestep - scheduler.config.num_train_timesteps // scheduler.num_inference_steps
+        alpha = float(scheduler.alphas_cumprod[timestep])
+        alpha_next = float(scheduler.alphas_cumprod[following] if following >= 0 else scheduler.final_alpha_cumprod)
+        a = math.sqrt((1 - alpha_next) / (1 - alpha))
+        b = math.sqrt(alpha_next) - math.sqrt(alpha) * a
+        return (after - a * before) / b
+
+
+def clean_middle_for(pipe: DiffusionPipeline, select: Callable[[torch.Tensor], torch.Tensor]) -> CleanMiddle | None:
+    """The CleanMiddle for pipe's scheduler, or None for one it does not know (no preview then)."""
+    scheduler = pipe.scheduler
+    if isinstance(scheduler, UniPCMultistepScheduler) and scheduler.config.predict_x0:
+        return KeptByUniPC(pipe, select)
+    if isinstance(scheduler, FlowMatchEulerDiscreteScheduler) and not scheduler.config.stochastic_sampling:
+        return ImpliedByEulerFlow(pipe, select)
+    if isinstance(scheduler, CogVideoXDDIMScheduler):
+        return ImpliedByDdim(pipe, select)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# From a clean latent frame to a JPEG.
 
 
 class Capture:
@@ -345,20 +456,32 @@ def preview_size(width: int, height: int) -> tuple[int, int]:
 
 
 class Projector:
-    """Turns one pipeline's latents for one clip into a Capture of the middle frame: one small matmul."""
+    """Finds the middle frame in one pipeline's latents for one clip, and turns a clean one into a Capture: one
+    small matmul."""
 
-    def __init__(self, family: Family, projection: LatentProjection, *, scale: float = 1.0, grid: PackedGrid | None):
+    def __init__(
+        self,
+        family: Family,
+        projection: LatentProjection,
+        *,
+        scale: float = 1.0,
+        grid: PackedGrid | None,
+        device: torch.device = CPU,
+    ) -> None:
         self.family = family
         self._grid = grid
-        # (3, C) with the rescale folded in, and the bias as (3, 1, 1); moved to the latents' device once.
-        self._weight = torch.tensor(projection.factors, dtype=torch.float32).T.contiguous() * scale
-        self._bias = torch.tensor(projection.bias, dtype=torch.float32).view(3, 1, 1)
+        # (3, C) with the rescale folded in, and the bias as (3, 1, 1), made where the latents are before the
+        # render starts: a copy to the GPU inside a step would wait for it.
+        self._weight = torch.tensor(projection.factors, dtype=torch.float32, device=device).T.contiguous() * scale
+        self._bias = torch.tensor(projection.bias, dtype=torch.float32, device=device).view(3, 1, 1)
 
-    def capture(self, step: int, latents: torch.Tensor) -> Capture:
-        frame = middle_frame(self.family, latents.detach(), self._grid).float()
-        if self._weight.device != frame.device:
-            self._weight, self._bias = self._weight.to(frame.device), self._bias.to(frame.device)
-        rgb = torch.einsum("rc,chw->rhw", self._weight, frame) + self._bias
+    def middle(self, latents: torch.Tensor) -> torch.Tensor:
+        """The middle latent frame, (C, H, W), as the pipeline lays its latents out (a view where it can)."""
+        return middle_frame(self.family, latents.detach(), self._grid)
+
+    def capture(self, step: int, frame: torch.Tensor) -> Capture:
+        """A clean middle frame (C, H, W) in RGB, on its way to the CPU."""
+        rgb = torch.einsum("rc,chw->rhw", self._weight, frame.float()) + self._bias
         # ComfyUI's convention: [-1, 1] to [0, 255].
         pixels = ((rgb + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8)
         return Capture(step, pixels)
@@ -387,7 +510,8 @@ def projector_for(
     scale = 1.0
     if projection.fitted_scale is not None:
         scale = projection.fitted_scale / float(vae_config.get("scaling_factor", projection.fitted_scale))
-    return Projector(family, projection, scale=scale, grid=packed_grid(pipe, clip) if family == "ltx" else None)
+    grid = packed_grid(pipe, clip) if family == "ltx" else None
+    return Projector(family, projection, scale=scale, grid=grid, device=execution_device(pipe))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -397,21 +521,24 @@ def projector_for(
 class LivePreview:
     """One render's previews: when the next is due, and a thread that makes each JPEG and hands it on.
 
-    `offer` runs on the render thread after every step and returns at once unless a preview is due. The newest
+    `offer` runs on the render thread after every step and returns at once unless a preview is due; a due one is
+    taken as soon as `clean` (CleanMiddle.after) can tell the clean frame: that step, or the next. The newest
     capture waits in a one-place mailbox for the thread (an older one still waiting is dropped), so however slow
     the encoding, the render never waits. `close` lets the thread finish what was taken (one JPEG at most, a few
-    milliseconds: so a render as short as tiny's shows its first step too); after it nothing more is emitted.
+    milliseconds: so a render as short as tiny's shows its first one too); after it nothing more is emitted.
     """
 
     def __init__(
         self,
         projector: Projector,
+        clean: Callable[[int, torch.Tensor], torch.Tensor | None],
         emit: Callable[[int, bytes], None],
         *,
         every: float = PREVIEW_INTERVAL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._projector = projector
+        self._clean = clean
         self._emit = emit
         self._every = every
         self._clock = clock
@@ -427,13 +554,16 @@ class LivePreview:
         now = self._clock()
         if self._failed or self._closed or now - self._taken_at < self._every:
             return
-        self._taken_at = now
         try:
-            capture = self._projector.capture(step, latents)
+            frame = self._clean(step, latents.detach())
+            if frame is None:  # told after the next step, which is then due as well
+                return
+            capture = self._projector.capture(step, frame)
         except Exception:  # a preview is a courtesy: it never fails the render
             log.exception("could not take a preview of step %d; none more for this render", step)
             self._failed = True
             return
+        self._taken_at = now
         with self._changed:
             self._waiting = capture
             self._changed.notify()
@@ -469,6 +599,17 @@ def live_preview(
     *,
     every: float = PREVIEW_INTERVAL_SECONDS,
 ) -> LivePreview | None:
-    """Previews of clip as pipe renders it, emitted as (step, JPEG); None for a pipeline without a projection."""
+    """Previews of clip as pipe renders it, emitted as (step, JPEG); None for a pipeline without a projection or
+    whose scheduler's prediction of the clean sample CleanMiddle does not know."""
     projector = projector_for(pipe, clip)
-    return None if projector is None else LivePreview(projector, emit, every=every)
+    if projector is None:
+        return None
+    clean = clean_middle_for(pipe, projector.middle)
+    if clean is None:
+        log.info(
+            "no live preview for %s: its scheduler %s is not one whose clean prediction the preview knows",
+            type(pipe).__name__,
+            type(pipe.scheduler).__name__,
+        )
+        return None
+    return LivePreview(projector, clean.after, emit, every=every)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.clip_buttons import DeleteButton, DetailsButton, RerollButton
+from bot.clip_buttons import DeleteButton, DetailsButton, RerollButton, StarButton
 from bot.deleting import ConfirmDeleteButton, KeepButton
-from bot.starring import StarButton
 
 if TYPE_CHECKING:
     from bot.client import VideoBot

@@ -8,7 +8,7 @@ moderators alone.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import discord
@@ -186,16 +186,18 @@ class Settings(commands.Cog):
         max_seconds: Seconds | None = None,
         max_steps: Steps | None = None,
     ) -> None:
-        """With no option, the limits as they are; with some, each change made (and audited), then the limits."""
-        service = self.bot.server_rules
-        changes: list[Callable[[Moderator], Awaitable[AuditView]]] = []
-        if max_seconds is not None:
-            changes.append(lambda moderator: service.set_max_duration(moderator, max_seconds))
-        if max_steps is not None:
-            changes.append(lambda moderator: service.set_max_steps(moderator, max_steps))
-        locale = str(interaction.locale)
-        lines = [await moderated(interaction, *changes)] if changes else []
-        lines.append(limits_line(await self._rules(interaction), locale))
+        """With no option, the limits as they are; with some, the changes made (each audited; refused only when
+        none would change anything), then the limits."""
+        lines = []
+        if max_seconds is not None or max_steps is not None:
+            service = self.bot.server_rules
+            lines.append(
+                await moderated(
+                    interaction,
+                    lambda moderator: service.set_limits(moderator, seconds=max_seconds, steps=max_steps),
+                )
+            )
+        lines.append(limits_line(await self._rules(interaction), str(interaction.locale)))
         await reply(interaction, "\n".join(lines))
 
 

@@ -22,7 +22,6 @@ import socket
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -232,40 +231,52 @@ async def _until_stored(store: Callable[[], Awaitable[Any]]) -> None:
 News = Started | Progress | Preview
 """What a render reports before its outcome: none of it must arrive (the outcome must)."""
 
+_NEWS_ORDER: tuple[type[News], ...] = (Started, Progress, Preview)
+"""The order _News sends the kinds waiting: a job's status shows it started before its progress."""
+
 
 class _News:
-    """Sends a render's Started, Progress and Previews in order, as fast as Redis takes them; when it falls behind,
-    a waiting Progress or Preview is replaced by a newer one of its kind."""
+    """Sends a render's Started, Progress and Previews as fast as Redis takes them, holding one of each kind while
+    one is on its way: a newer Progress or Preview replaces the waiting one of its kind, so however slow Redis, the
+    backlog is three events, and the newest of each goes next (Started first, then Progress, then Preview)."""
 
     def __init__(self, send: Callable[[News], Awaitable[None]]) -> None:
         self._send = send
-        self._waiting: deque[News] = deque()
+        self._waiting: dict[type[News], News] = {}
         self._arrived = asyncio.Event()
         self._sending = False
+        self._closing = False
         self._sender = asyncio.ensure_future(self._run())
 
     def put(self, event: News) -> None:
-        if isinstance(event, Progress | Preview) and self._waiting and type(self._waiting[-1]) is type(event):
-            self._waiting[-1] = event
-        else:
-            self._waiting.append(event)
+        if self._closing and isinstance(event, Preview):
+            return
+        self._waiting[type(event)] = event
         self._arrived.set()
 
     async def close(self) -> None:
-        """Send what waits, then stop."""
+        """Send what waits but a Preview (the render has ended: its outcome is the news now), then stop."""
+        self._closing = True
+        self._waiting.pop(Preview, None)
         while (self._waiting or self._sending) and not self._sender.done():
             await asyncio.sleep(0.01)
         self._sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._sender
 
+    def _next(self) -> News | None:
+        for kind in _NEWS_ORDER:
+            if kind in self._waiting:
+                return self._waiting.pop(kind)
+        return None
+
     async def _run(self) -> None:
         while True:
             await self._arrived.wait()
             self._arrived.clear()
-            while self._waiting:
+            while (event := self._next()) is not None:
                 self._sending = True
-                await self._send(self._waiting.popleft())
+                await self._send(event)
                 self._sending = False
 
 

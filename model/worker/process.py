@@ -70,8 +70,9 @@ def serve(config: WorkerConfig, requests: Queue[Request], events: Queue[WorkerMe
 
 def start_failure(exc: Exception) -> LoadFailed:
     """Log why the worker cannot start and say so to the bot: the whole message for the failures we foresee
-    (they say what to do), else one line and a logged traceback. A model that does not fit the GPU is
-    permanent: starting again would only load tens of GB to fail the same way."""
+    (they say what to do), else one line and a logged traceback. The foreseen ones are permanent: starting again
+    with the same settings fails the same way (a model that does not fit the GPU would load tens of GB to do so),
+    so the backend stops trying and the bot says why. Any other may pass (a download cut short): tried again."""
     import torch
 
     from model.pipeline import DeviceError, PresetLoadError, WeightsUnavailableError
@@ -85,7 +86,7 @@ def start_failure(exc: Exception) -> LoadFailed:
         return LoadFailed(reason, permanent=True)
     if isinstance(exc, DeviceError | WeightsUnavailableError | PresetLoadError | PresetsFileError):
         log.error("the render worker cannot start: %s", exc)
-        return LoadFailed(str(exc))
+        return LoadFailed(str(exc), permanent=True)
     log.error("the render worker could not start", exc_info=exc)
     return LoadFailed(short_reason(exc))
 

@@ -75,7 +75,8 @@ class LoadFailed:
     reason: str
     """For the operator's log and the bot's exit message: what to do about it."""
     permanent: bool = False
-    """Trying again cannot help (the model does not fit the GPU): the backend stops restarting the worker."""
+    """Trying again cannot help (the model does not fit the GPU, a setting must change): the backend stops starting
+    the worker again, and a first start that fails so stops the bot."""
 
 
 WorkerMessage = Ready | LoadFailed | RenderEvent

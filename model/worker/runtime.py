@@ -197,9 +197,12 @@ class RenderRuntime:
         previews = None
         if on_preview is not None:
             job_id = spec.job_id
-            previews = live_preview(
-                loaded.pipe, spec.clip, lambda step, image: on_preview(Preview(job_id, step, image))
-            )
+            try:
+                previews = live_preview(
+                    loaded.pipe, spec.clip, lambda step, image: on_preview(Preview(job_id, step, image))
+                )
+            except Exception:  # a preview is a courtesy: the job renders without one
+                log.exception("no live preview for job %s: it could not be set up", job_id)
         started = time.monotonic()
         try:
             frames = render(

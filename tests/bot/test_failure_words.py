@@ -42,8 +42,8 @@ def test_too_many_attempts_reads_right_for_one_try_and_for_several(attempts: int
     """QUEUE_MAX_ATTEMPTS=1 fails a job after its first try: no "1 times"."""
     failure = Failure(FailureCode.TOO_MANY_ATTEMPTS, {"attempts": attempts})
     words = failure_text(failure, "en-US")
-    assert words == f"the render stopped the video model on every try ({attempts} in all), so it was not tried again"
+    assert words == f"the render crashed the video model on every try ({attempts} in all), so it was not tried again"
     assert "1 times" not in words
     assert failure_text(failure, "vi") == (
-        f"việc tạo video làm mô hình ngừng chạy sau {attempts} lần thử, nên mình không thử lại nữa"
+        f"việc tạo video làm mô hình ngừng chạy ở mọi lần thử (tổng cộng {attempts} lần), nên mình không thử lại nữa"
     )

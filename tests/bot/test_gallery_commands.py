@@ -630,7 +630,12 @@ async def test_reroll_makes_the_same_clip_with_a_new_seed_for_whoever_clicked_an
     await bot.command(MODERATOR_ID, "settings", channel=OTHER_CHANNEL_ID)  # so the new clip is cross-posted
     jobs_before = bot.value("SELECT count(*) FROM jobs")
 
-    first = await bot.answer(post, f"reroll:{job_id}", OTHER_MEMBER_ID)
+    # Bob double-clicks: one job, charged once; the second click is told the first is under way.
+    clicks = await asyncio.gather(*(bot.click(post, f"reroll:{job_id}", OTHER_MEMBER_ID) for _ in range(2)))
+    [(rerolling, _)] = [(click, callback) for click, callback in clicks if callback.json["type"] == DEFERRED_REPLY]
+    [(_, doubled)] = [(click, callback) for click, callback in clicks if callback.json["type"] == REPLY]
+    assert reply_of(doubled)["content"] == text("reroll.in_flight", job_id=job_id)
+    first = await bot.first_edit(rerolling)
     new_job, new_post = await bot.posted(first["interaction"])
     assert bot.value("SELECT count(*) FROM jobs") == jobs_before + 1
     assert bot.query(f"SELECT {CLIP_COLUMNS} FROM jobs WHERE id = ?", new_job) == bot.query(
@@ -687,9 +692,10 @@ async def test_details_show_every_setting_the_command_and_the_gallery_link_while
     link = f"{PUBLIC_URL}/g/{slug}/item/{job_id}"
     assert fields["Gallery"] == text("details.gallery_link", url=link)
     assert await bot.web_status(link) == 200
-    # The prompt is shown escaped ("@everyone" pings no one), and the command gives it back as typed.
+    # The prompt is shown escaped ("@everyone" pings no one), and the command gives it back as typed, the preset's
+    # defaults left out as /video was given them.
     assert "@everyone" not in embed["description"].split("```")[0]
-    assert f"```\n/video prompt:{prompt} seed:{seed} preset:tiny " in embed["description"]
+    assert f"```\n/video prompt:{prompt} seed:{seed} preset:tiny\n```" in embed["description"]
 
     await bot.command(MODERATOR_ID, "settings", public=False)
     private = await bot.answer(post, f"details:{job_id}", MEMBER_ID)
@@ -744,6 +750,23 @@ async def test_delete_asks_first_and_takes_the_post_down_for_its_requester_or_a_
     )
     gone = await bot.answer(with_button(bot.post_of(first), "delete:999999"), "delete:999999", MEMBER_ID)
     assert gone["content"] == text("clip.gone", job_id=999_999)
+
+    # A clip its creator deleted, or a moderator hid, is rerolled by no one; its details are its creator's and the
+    # moderators' alone, and never link the gallery.
+    await bot.command(MODERATOR_ID, "settings", public=True)
+    jobs = bot.value("SELECT count(*) FROM jobs")
+    for withdrawn, clicker in ((job_id, MEMBER_ID), (bobs, OTHER_MEMBER_ID), (bobs, MEMBER_ID)):
+        button = f"reroll:{withdrawn}"
+        refused = await bot.answer(with_button(bot.post_of(first), button), button, clicker)
+        assert refused["content"] == text("reroll.withdrawn", job_id=withdrawn) and not refused.get("embeds")
+    assert bot.value("SELECT count(*) FROM jobs") == jobs
+    for clicker in (OTHER_MEMBER_ID, MODERATOR_ID):
+        shown = await bot.answer(with_button(bot.post_of(first), f"details:{bobs}"), f"details:{bobs}", clicker)
+        [embed] = shown["embeds"]
+        assert embed["title"] == text("details.title", job_id=bobs) and "Gallery" not in str(embed["fields"])
+    refused = await bot.answer(with_button(bot.post_of(first), f"details:{bobs}"), f"details:{bobs}", MEMBER_ID)
+    assert refused["content"] == text("details.withdrawn", job_id=bobs) and not refused.get("embeds")
+    await bot.command(MODERATOR_ID, "settings", public=False)
 
 
 async def test_nothing_went_wrong_inside_the_bot(bot: RunningBot) -> None:

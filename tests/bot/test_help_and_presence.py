@@ -23,6 +23,7 @@ from bot.client import VideoBot
 from bot.exts.help import command_name
 from bot.messages import text
 from bot.publisher import StatusTiming
+from bot.refusals import failure_text
 from bot.translator import option_name
 from common.failures import Failure, FailureCode
 from db.database import Database
@@ -32,6 +33,7 @@ from jobs.estimates import JobEstimates
 from jobs.gallery import GalleryService
 from jobs.media import MediaFiles
 from jobs.moderation import ModerationService
+from jobs.pricing import default_clip_cost
 from jobs.queue_control import QueueControl
 from jobs.quota import QuotaDefaults
 from jobs.quota_policy import QuotaPolicy
@@ -82,13 +84,18 @@ class RunningBot:
         [embed] = data["embeds"]
         return dict(embed)
 
-    async def video(self, user_id: int) -> tuple[int, SentInteraction, str]:
+    async def video(self, user_id: int, locale: str = "en-US") -> tuple[int, SentInteraction, str]:
         """A member's /video: its job id, its interaction and the first status the bot wrote."""
         interaction = await self.fake.send_slash_command(
-            guild_id=GUILD_ID, channel_id=CHANNEL_ID, user_id=user_id, name="video", options={"prompt": "a fox"}
+            guild_id=GUILD_ID,
+            channel_id=CHANNEL_ID,
+            user_id=user_id,
+            name="video",
+            options={"prompt": "a fox"},
+            locale=locale,
         )
         status = (await self.status_edits(interaction, count=1))[0]
-        found = re.search(r"job #(\d+)", status)
+        found = re.search(r"\*\*[^*]*#(\d+)\*\*", status)  # "**job #12**", in the member's language
         assert found is not None, status
         return int(found[1]), interaction, status
 
@@ -141,6 +148,7 @@ async def running_bot(database: Database, data_dir: Path) -> AsyncIterator[Runni
         served=lambda: backend.serves,
         default_preset_id="tiny",
         on_queued=runner.wake,
+        start_failed=lambda: runner.start_failed,
     )
     bot = VideoBot(
         admission=admission,
@@ -202,6 +210,38 @@ async def test_while_the_model_loads_the_bot_answers_and_says_so_then_shows_the_
         shown = [presence_words(presence) for presence in running.fake.presences]
         assert shown.index(LOADING) < shown.index(text("presence.queue", count=2))
         assert all(earlier != later for earlier, later in itertools.pairwise(shown))  # sent when it changed
+
+
+async def test_a_model_that_cannot_load_fails_and_refunds_the_waiting_videos_in_their_language_then_stops_the_bot(
+    database: Database, tmp_path: Path
+) -> None:
+    """Nobody is left waiting, charged, for a model that will not load: each status says so in its member's language
+    before the bot stops (bot.app.run_bot then raises why, and `python -m bot` exits with status 2)."""
+    async with running_bot(database, tmp_path) as running:
+        vietnamese, vietnamese_interaction, _ = await running.video(MEMBER_ID, locale="vi")
+        english, english_interaction, _ = await running.video(OTHER_MEMBER_ID)
+
+        running.backend.loaded(failure=RuntimeError("the model does not fit"))
+
+        async with asyncio.timeout(10):
+            while not running.bot.is_closed():
+                await asyncio.sleep(0.02)
+        assert str(running.bot.start_failure) == "the model does not fit"
+        assert running.bot.runner.start_failed and running.backend.submitted == []
+        cost = default_clip_cost(PRESETS["tiny"])
+        unavailable = Failure(FailureCode.WORKER_UNAVAILABLE, {"error": "the model does not fit"})
+        for job_id, interaction, locale in (
+            (vietnamese, vietnamese_interaction, "vi"),
+            (english, english_interaction, "en-US"),
+        ):
+            # The status's last word, before the bot stopped (a refresh of its place in the queue may come first).
+            assert running.edits_of(interaction)[-1] == text(
+                "status.failed",
+                locale,
+                job_id=job_id,
+                reason=failure_text(unavailable, locale),
+                refund=text("status.refunded", locale, credits=cost),
+            )
 
 
 async def test_help_explains_video_credits_buttons_and_the_gallery_in_the_members_language(

@@ -195,13 +195,13 @@ async def test_a_member_whose_discord_is_in_vietnamese_follows_and_cancels_a_job
         options={"prompt": "một con cáo đi thật chậm"},
         locale="vi",
     )
-    queued = await bot.edit_containing(status, "Đã xếp hàng")
+    queued = await bot.edit_containing(status, "Đã xếp **yêu cầu #")
     found = re.search(r"yêu cầu #(\d+)", queued["content"])
     assert found is not None
     job_id = int(found[1])
     [[button]] = [row["components"] for row in queued["components"]]
     assert (button["custom_id"], button["label"]) == (f"cancel:{job_id}", "Hủy")
-    rendering = await bot.edit_containing(status, f"Đang tạo **yêu cầu #{job_id}**")
+    rendering = await bot.edit_containing(status, f"Đang tạo video cho **yêu cầu #{job_id}**")
     assert " giây" in rendering["content"] or " phút" in rendering["content"]  # how long, in her words
 
     stopping = await bot.click_cancel(status, job_id, MEMBER_ID, locale="vi")

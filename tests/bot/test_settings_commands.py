@@ -8,6 +8,7 @@ it found them (none), and restarts it last of all, with `tiny` marked sensitive,
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 EPHEMERAL = 1 << 6
 OTHER_CHANNEL_ID = 1_184_011_822_290_812_935
 AGE_RESTRICTED_ID = 1_184_011_822_290_812_936
+OTHER_MEMBER_ID = 1_184_011_822_290_812_937  # Alice's blocklist refusals would soon hold her back (STRIKES)
+PROBING_MEMBER_ID = 1_184_011_822_290_812_938
 CHARGED = "This clip costs"  # the start of the first answer to a /video that is queued
 SETTINGS_COMMANDS: list[tuple[str, Mapping[str, object]]] = [
     ("show", {}),
@@ -79,21 +82,23 @@ class RunningBot:
         )
         return reply_of(await self.fake.wait_for_request("POST", rf"/interactions/{interaction.id}/[^/]+/callback"))
 
-    async def video(self, prompt: str, channel_id: int = CHANNEL_ID, **options: object) -> str:
-        """/video by the plain member, answered: the first answer's words (what it costs, or why not); once it says
+    async def video(
+        self, prompt: str, channel_id: int = CHANNEL_ID, user_id: int = MEMBER_ID, **options: object
+    ) -> str:
+        """/video by a plain member, answered: the first answer's words (what it costs, or why not); once it says
         what it costs, the job is queued too."""
-        jobs = self.charges()[0]
+        jobs = self.charges(user_id)[0]
         interaction = await self.fake.send_slash_command(
             guild_id=GUILD_ID,
             channel_id=channel_id,
-            user_id=MEMBER_ID,
+            user_id=user_id,
             name="video",
             options={"prompt": prompt, **options},
         )
         words = reply_of(await self.fake.wait_for_request("POST", rf"/interactions/{interaction.id}/[^/]+/callback"))
         if words.startswith(CHARGED):  # the first answer comes before the job is queued
             async with asyncio.timeout(10):
-                while self.charges()[0] == jobs:
+                while self.charges(user_id)[0] == jobs:
                     await asyncio.sleep(0.05)
         return words
 
@@ -101,10 +106,10 @@ class RunningBot:
         with sqlite3.connect(self.workdir / "bot.db") as database:
             return int(database.execute(query, parameters).fetchone()[0])
 
-    def charges(self) -> tuple[int, int]:
+    def charges(self, user_id: int = MEMBER_ID) -> tuple[int, int]:
         """The member's jobs and the credits reserved for them."""
-        jobs = self.count("SELECT count(*) FROM jobs WHERE user_id = ?", MEMBER_ID)
-        spent = self.count("SELECT coalesce(-sum(delta), 0) FROM credit_ledger WHERE user_id = ?", MEMBER_ID)
+        jobs = self.count("SELECT count(*) FROM jobs WHERE user_id = ?", user_id)
+        spent = self.count("SELECT coalesce(-sum(delta), 0) FROM credit_ledger WHERE user_id = ?", user_id)
         return jobs, spent
 
     def rows(self) -> tuple[int, ...]:
@@ -135,6 +140,8 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
         members=[
             FakeMember(user_id=OWNER_ID, name="Server Owner"),
             FakeMember(user_id=MEMBER_ID, name="Alice"),
+            FakeMember(user_id=OTHER_MEMBER_ID, name="Bob"),
+            FakeMember(user_id=PROBING_MEMBER_ID, name="Pat"),
             FakeMember(user_id=MODERATOR_ID, name="Mod Marta", roles=[MODERATOR_ROLE_ID]),
         ],
     )
@@ -223,24 +230,38 @@ async def test_sensitive_terms_pass_only_in_age_restricted_channels(bot: Running
     added = await bot.settings("blocklist add", term="gore*", scope="outside_age_restricted")
     assert added == "Done: blocked gore\\* in prompts outside age-restricted channels."
     try:
-        before = bot.charges()
-        assert await bot.video("a GOREFEST scene") == text(
+        before = bot.charges(OTHER_MEMBER_ID)
+        assert await bot.video("a GOREFEST scene", user_id=OTHER_MEMBER_ID) == text(
             "settings.prompt_blocked_age_restricted", field=text("field.prompt")
         )
-        assert await bot.video("a NUDE statue") == text(
+        assert await bot.video("a NUDE statue", user_id=OTHER_MEMBER_ID) == text(
             "settings.prompt_blocked_age_restricted", field=text("field.prompt")
         )
-        assert await bot.video("child porn", channel_id=AGE_RESTRICTED_ID) == text(
+        assert await bot.video("child porn", channel_id=AGE_RESTRICTED_ID, user_id=OTHER_MEMBER_ID) == text(
             "settings.prompt_blocked", field=text("field.prompt")
         )
-        assert bot.charges() == before
-        assert (await bot.video("a Gorefest scene", channel_id=AGE_RESTRICTED_ID)).startswith(CHARGED)
+        assert bot.charges(OTHER_MEMBER_ID) == before
+        scene = await bot.video("a Gorefest scene", channel_id=AGE_RESTRICTED_ID, user_id=OTHER_MEMBER_ID)
+        assert scene.startswith(CHARGED)
         listed = await bot.settings("blocklist list")
         assert "Outside age-restricted channels: `gore*`" in listed and "`child porn*`" in listed
     finally:
         await bot.settings("blocklist remove", term="gore*")
         await bot.settings("blocklist default", enabled=False)
-    assert (await bot.video("a GOREFEST scene")).startswith(CHARGED)
+    assert (await bot.video("a GOREFEST scene", user_id=OTHER_MEMBER_ID)).startswith(CHARGED)
+
+
+async def test_a_member_who_keeps_hitting_the_blocklist_is_held_back_a_while(bot: RunningBot) -> None:
+    await bot.settings("blocklist add", term="kill")
+    try:
+        blocked = text("settings.prompt_blocked", field=text("field.prompt"))
+        for prompt in ("kill", "KILL", "𝐊𝐈𝐋𝐋", "k.i.l.l", "k i l l"):
+            assert await bot.video(prompt, user_id=PROBING_MEMBER_ID) == blocked, prompt
+        held = await bot.video("a fox in the snow", user_id=PROBING_MEMBER_ID)
+        assert re.fullmatch(re.escape(text("cooldown", until="UNTIL")).replace("UNTIL", r"<t:\d+:R>"), held), held
+        assert bot.charges(PROBING_MEMBER_ID) == (0, 0)
+    finally:
+        await bot.settings("blocklist remove", term="kill")
 
 
 async def test_the_servers_limits_refuse_more_and_lower_the_default(bot: RunningBot) -> None:
@@ -254,6 +275,8 @@ async def test_the_servers_limits_refuse_more_and_lower_the_default(bot: Running
         assert await bot.video("a fox --duration 2") == text("settings.above_max_duration", maximum=1)
         assert (await bot.video("a fox, lowered")).startswith(CHARGED)
         assert bot.count("SELECT steps FROM jobs WHERE prompt = 'a fox, lowered'") == 2
+        changed = await bot.settings("limits", max_seconds=1, max_steps=3)  # the first is as it was: the second changes
+        assert changed == "Done: most steps per clip 2 → 3.\nLongest clip: 1 second · most steps: 3"
     finally:
         cleared = await bot.settings("limits", max_steps=0, max_seconds=0)
     assert cleared.splitlines()[-1] == "Longest clip: the preset's own · most steps: the preset's own"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.exts.settings import MESSAGE_LIMIT, blocklist_lines, settings_message, split_lines
 from jobs.blocklist import MAX_TERM_CHARS, parse_term
-from jobs.default_blocklist import DEFAULT_TERMS
+from jobs.default_blocklist import REFUSED_EVERYWHERE, REFUSED_OUTSIDE_AGE_RESTRICTED
 from jobs.server_rules import MAX_BLOCKED_TERMS, ListedTerm, ServerRules
 
 
@@ -22,7 +22,7 @@ def test_the_longest_blocklist_is_listed_whole_within_discords_message_limit() -
     assert all(len(message) > MESSAGE_LIMIT - 2 * MAX_TERM_CHARS for message in messages[:-1])  # each one filled
     listed = "\n".join(messages)
     assert [listed.count(f"`{listed_term.term}`") for listed_term in terms] == [1] * MAX_BLOCKED_TERMS
-    assert all(f"`{default}`" in listed for default in DEFAULT_TERMS)
+    assert all(f"`{default}`" in listed for default in (*REFUSED_EVERYWHERE, *REFUSED_OUTSIDE_AGE_RESTRICTED))
 
 
 def test_a_term_is_shown_as_typed_and_cannot_break_out_of_its_code_span() -> None:

@@ -93,6 +93,19 @@ class RunningBot:
         choices: list[Payload] = callback.json["data"]["choices"]
         return choices
 
+    async def limits(self, **options: object) -> None:
+        """/settings limits, by the server's owner: once answered, /video and its suggestions follow them."""
+        interaction = await self.fake.send_slash_command(
+            guild_id=GUILD_ID,
+            channel_id=CHANNEL_ID,
+            user_id=ALICE,
+            name="settings",
+            subcommand="limits",
+            options=options,
+        )
+        callback = await self.first_callback(interaction)
+        assert callback.json is not None and "Done" in callback.json["data"]["content"], callback.describe()
+
     def jobs_of(self, user_id: int) -> list[tuple[str, int | None]]:
         with sqlite3.connect(self.workdir / "bot.db") as database:
             return database.execute(
@@ -170,6 +183,15 @@ async def test_the_preset_and_duration_are_suggested_with_what_they_cost(bot: Ru
         {"name": "4 seconds · 33 frames at 8 fps · 7 credits", "value": 4},
     ]
     assert [choice["value"] for choice in await bot.suggestions("duration", "3")] == [3]
+    # They go through /video's own checks: the prompt's flags count (`--ar 16:9` prices them as aspect:16:9 does),
+    # and a duration above the server's longest clip is not suggested.
+    assert await bot.suggestions("duration", "", prompt="a kite --ar 16:9") == durations
+    await bot.limits(max_seconds=2)
+    try:
+        assert [choice["value"] for choice in await bot.suggestions("duration", "", preset="tiny")] == [1, 2]
+    finally:
+        await bot.limits(max_seconds=0)
+    assert [choice["value"] for choice in await bot.suggestions("duration", "")] == [1, 2, 3, 4]
     assert bot.fake.schema_violations() == []
 
 
@@ -414,11 +436,11 @@ async def test_a_member_whose_discord_is_in_vietnamese_is_answered_and_credited_
 
     callback = await bot.first_callback(interaction)
     assert callback.json is not None and callback.json["data"]["content"] == text("video.first_answer", "vi", cost=1)
-    queued = await bot.edit_containing(interaction, "Đã xếp hàng **yêu cầu #")
-    found = re.search(r"yêu cầu #(\d+)\*\* · vị trí thứ \d+ trong hàng đợi", queued.json["content"])
+    queued = await bot.edit_containing(interaction, "Đã xếp **yêu cầu #")
+    found = re.search(r"yêu cầu #(\d+)\*\* vào hàng đợi · vị trí thứ \d+", queued.json["content"])
     assert found is not None and "Chi phí: 1 credit" in queued.json["content"]
     job_id = int(found[1])
-    await bot.edit_containing(interaction, f"Đang tạo **yêu cầu #{job_id}**: bước ")
+    await bot.edit_containing(interaction, f"Đang tạo video cho **yêu cầu #{job_id}**: bước ")
 
     post = await bot.fake.wait_for_request(
         "POST",

@@ -1,6 +1,7 @@
 """What a member sees while their job waits: the first answer gives the position and an estimated start and finish,
 and the status follows the queue (only when its words change) until the job starts or the token's time is up. Then,
-while it renders, the live preview: the newest picture at most every PREVIEW_EDIT_INTERVAL, gone at the end.
+while it renders, the live preview: the newest picture at most every PREVIEW_EDIT_INTERVAL, and as soon as it is due
+even when nothing else changes, gone at the end.
 
 The bot runs in-process against the fake Discord (real discord.py, real SQLite) with a scripted render backend
 that renders one job at a time and a refresh every few tenths of a second.
@@ -256,7 +257,7 @@ async def test_no_edit_after_the_tokens_time_and_a_failure_is_told_in_the_channe
         assert bot.edits_of(status) == [answer]
 
 
-PREVIEW_INTERVAL = 3.0
+PREVIEW_INTERVAL = 2.0
 """PREVIEW_EDIT_INTERVAL in the preview's test (10 s in the bot)."""
 
 
@@ -286,9 +287,9 @@ async def test_the_newest_preview_replaces_the_last_at_most_every_interval_and_t
     bot.backend.emit(Preview(job_id, 1, b"first"))
     [first] = await images_shown(bot, interaction, 1)
     bot.backend.emit(Preview(job_id, 2, b"too soon"))  # within the interval: kept for later, not shown
-    await asyncio.sleep(PREVIEW_INTERVAL)
-    bot.backend.emit(Preview(job_id, 3, b"newest"))  # due: it goes out, and "too soon" never does
+    bot.backend.emit(Preview(job_id, 3, b"newest"))  # replaces it, and goes out once due, though nothing else happens
     second = (await images_shown(bot, interaction, 2))[1]
+    assert second.at - first.at >= PREVIEW_INTERVAL
 
     for edit, step, image in ((first, 1, b"first"), (second, 3, b"newest")):
         [upload] = edit.files
@@ -300,6 +301,7 @@ async def test_the_newest_preview_replaces_the_last_at_most_every_interval_and_t
     shown = bot.fake.original_response(interaction)
     assert shown is not None and [attachment["filename"] for attachment in shown["attachments"]] == ["preview.jpg"]
 
+    bot.backend.emit(Preview(job_id, 4, b"cut short"))  # waits to be due, but the job ends first
     bot.backend.emit(Failed(job_id, Failure(FailureCode.RENDER_ERROR)))
     await bot.fake.wait_for_request(
         "PATCH",
@@ -309,6 +311,6 @@ async def test_the_newest_preview_replaces_the_last_at_most_every_interval_and_t
     status = bot.fake.original_response(interaction)
     assert status is not None and status["attachments"] == []
     assert "rough look" not in status["content"]
-    bot.backend.emit(Preview(job_id, 4, b"after the end"))  # a finished job's status takes no more pictures
-    await asyncio.sleep(5 * REFRESH_EVERY)
+    bot.backend.emit(Preview(job_id, 5, b"after the end"))  # a finished job's status takes no more pictures
+    await asyncio.sleep(PREVIEW_INTERVAL + 5 * REFRESH_EVERY)  # past when "cut short" would have been due
     assert len(edits_with_images(bot, interaction)) == 2

@@ -188,6 +188,7 @@ def make_service(
         served=lambda: backend.serves,
         default_preset_id="tiny",
         on_queued=runner.wake,
+        start_failed=lambda: runner.start_failed,
     )
     return Jobs(admission, runner)
 

@@ -81,3 +81,27 @@ class SlowStartingBackend(ScriptedBackend):
     async def close(self) -> None:
         self.closed = True
         self.loaded(self.failure or RuntimeError("the backend was closed while it started"))
+
+
+class SlowResumingBackend(ScriptedBackend):
+    """A ScriptedBackend whose resume() (the recovery's first question to it) lasts until the test calls resumed():
+    a recovery under way for as long as the test needs. `resuming` is set once it is asked; `resume_cancelled` says
+    whether the recovery was cut short meanwhile."""
+
+    def __init__(self, serves: frozenset[str] = frozenset({"tiny"}), capacity: int = 2) -> None:
+        super().__init__(serves, capacity)
+        self.resuming = asyncio.Event()
+        self.resume_cancelled = False
+        self._resumed = asyncio.Event()
+
+    def resumed(self) -> None:
+        self._resumed.set()
+
+    async def resume(self, specs: Sequence[RenderSpec]) -> frozenset[int]:
+        self.resuming.set()
+        try:
+            await self._resumed.wait()
+        except asyncio.CancelledError:
+            self.resume_cancelled = True
+            raise
+        return await super().resume(specs)

@@ -6,8 +6,18 @@ import dataclasses
 
 import pytest
 
-from jobs.clip_options import MAX_SEED, command_line, durations, options_of, resolve_clip
-from jobs.errors import AspectUnavailable, DurationUnavailable, PromptRejected, SeedOutOfRange, StepsOutOfRange
+from jobs.clip_options import MAX_SEED, command_line, durations, frames_of, options_of, resolve_clip
+from jobs.errors import (
+    AboveServerMaximum,
+    AspectUnavailable,
+    DurationUnavailable,
+    PromptRejected,
+    SeedOutOfRange,
+    StepsOutOfRange,
+)
+from jobs.pricing import clip_cost
+from jobs.requests import ValidRequest, VideoRequest
+from jobs.server_rules import ServerRules
 from model.presets import PRESETS, Preset
 
 TINY = PRESETS["tiny"]
@@ -115,12 +125,53 @@ def test_a_blank_negative_prompt_keeps_the_presets_own() -> None:
 
 @pytest.mark.parametrize("preset", list(PRESETS.values()), ids=list(PRESETS))
 def test_options_of_a_clip_ask_for_the_same_clip_again(preset: Preset) -> None:
-    aspect = list(preset.resolutions)[-1]
-    options = {"prompt": "a fox", "negative_prompt": "rain", "aspect": aspect, "duration": durations(preset)[0]}
+    aspect = list(preset.resolutions)[-1]  # the default's for cogvideox-2b, which has no other
+    duration = next(seconds for seconds in durations(preset) if frames_of(preset, seconds) != preset.default_frames)
+    options = {"prompt": "a fox", "negative_prompt": "rain", "aspect": aspect, "duration": duration}
     clip = resolve_clip(preset, {**options, "steps": preset.min_steps, "seed": 7})
     again = options_of(preset, clip)
-    assert again == {**options, "seed": 7, "preset": preset.id, "steps": preset.min_steps}
+    assert again == {
+        **options,
+        "seed": 7,
+        "preset": preset.id,
+        "aspect": None if aspect == preset.default_aspect else aspect,
+        "steps": preset.min_steps,
+    }
     assert resolve_clip(preset, again) == clip
+
+
+def test_options_of_leave_out_the_presets_defaults_as_a_member_would() -> None:
+    """So that asking again for a default clip is asking for the preset's default, which a server's maxima lower."""
+    chosen = {"aspect": TINY.default_aspect, "duration": 1, "steps": TINY.default_steps}
+    clip = resolve_clip(TINY, {"prompt": "a fox", "seed": 7, **chosen})
+    assert clip == TINY.default_clip("a fox", seed=7)
+    assert options_of(TINY, clip) == {
+        "prompt": "a fox",
+        "negative_prompt": None,
+        "seed": 7,
+        "preset": "tiny",
+        "aspect": None,
+        "duration": None,
+        "steps": None,
+    }
+    assert command_line(options_of(TINY, clip)) == "/video prompt:a fox seed:7 preset:tiny"
+
+
+def test_a_default_clip_asked_for_again_is_lowered_to_the_servers_maxima_not_refused() -> None:
+    wan = PRESETS["wan-1.3b"]
+    rules = ServerRules(max_duration_seconds=2, max_steps=wan.min_steps)
+
+    def screened(options: dict[str, object]) -> ValidRequest:
+        request = VideoRequest(guild_id=1, channel_id=2, user_id=3, user_name="Bob", options=options)
+        clip = resolve_clip(wan, options)
+        return rules.check(ValidRequest(request, wan, clip, clip_cost(wan, clip)), [wan])
+
+    again = screened(options_of(wan, wan.default_clip("a fox", seed=3)) | {"seed": 4})
+    assert (again.clip.frames, again.clip.steps) == (frames_of(wan, 2), wan.min_steps)
+    # A clip made with a longer duration than the server now allows asks for it again, and is refused.
+    longer = resolve_clip(wan, {"prompt": "a fox", "duration": 3, "seed": 3})
+    with pytest.raises(AboveServerMaximum):
+        screened(options_of(wan, longer))
 
 
 def test_options_of_leave_out_what_the_options_cannot_say() -> None:
@@ -140,6 +191,4 @@ def test_options_of_leave_out_what_the_options_cannot_say() -> None:
 
 def test_the_command_line_names_each_given_option_in_order() -> None:
     clip = resolve_clip(TINY, {"prompt": "a fox", "aspect": "16:9", "duration": 2, "seed": 7})
-    assert (
-        command_line(options_of(TINY, clip)) == "/video prompt:a fox seed:7 preset:tiny aspect:16:9 duration:2 steps:4"
-    )
+    assert command_line(options_of(TINY, clip)) == "/video prompt:a fox seed:7 preset:tiny aspect:16:9 duration:2"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,15 +15,18 @@ from sqlalchemy import select
 from common.states import AuditAction
 from db.database import Database
 from db.models import AuditEntry, Job
+from jobs.blocklist_strikes import HOLD, STRIKES, WINDOW
 from jobs.clip_options import frames_of
 from jobs.errors import (
     AboveServerMaximum,
     ChannelNotAllowed,
+    CoolingDown,
     InvalidAmount,
     InvalidTerm,
     PresetDisabled,
     PresetUnavailable,
     PromptBlocked,
+    PromptRejected,
     SensitivePresetRefused,
     SettingsListFull,
     SettingUnchanged,
@@ -32,6 +36,7 @@ from jobs.pricing import clip_cost
 from jobs.requests import ValidRequest, VideoRequest
 from jobs.server_rules import MAX_BLOCKED_TERMS, MAX_VIDEO_CHANNELS, ServerRulesService
 from model.presets import PRESETS
+from model.prompts import MAX_PROMPT_CHARS
 from tests.jobs.conftest import GUILD_ID, Jobs, ManualClock, credits_left, make_service
 from tests.jobs.scripted_backend import ScriptedBackend
 
@@ -68,13 +73,14 @@ def request(
     channel_id: int = CHANNEL,
     parent_channel_id: int | None = None,
     age_restricted: bool = False,
+    user_id: int = 1,
     **options: object,
 ) -> VideoRequest:
     return VideoRequest(
         guild_id=GUILD_ID,
         channel_id=channel_id,
-        user_id=1,
-        user_name="member1",
+        user_id=user_id,
+        user_name=f"member{user_id}",
         options={"prompt": prompt, "preset": "tiny", **options},
         parent_channel_id=parent_channel_id,
         age_restricted=age_restricted,
@@ -148,22 +154,73 @@ async def test_a_blocked_term_refuses_prompts_in_any_case_and_accents_without_na
         assert "bao" not in repr(refused).lower() and "lực" not in repr(refused).lower()
     refused_negative = await refusal(service, request(negative_prompt="no BẠO LỰC please"))
     assert refused_negative == PromptBlocked("negative_prompt", age_restricted_only=False)
-    flagged = await refusal(service, request("a calm street --no bao luc"))  # a flag's negative prompt is checked too
+    # Another member: five refusals in a row hold the first one back a while (jobs.blocklist_strikes).
+    flagged = await refusal(service, request("a calm street --no bao luc", user_id=2))  # a flag's words count too
     assert flagged == PromptBlocked("negative_prompt", age_restricted_only=False)
-    assert await refusal(service, request("BAO LUC", age_restricted=True)) == PromptBlocked("prompt", False)
-    await screened(service, request("bảo lưu lực lượng"))  # other words that share letters pass
+    assert await refusal(service, request("BAO LUC", age_restricted=True, user_id=2)) == PromptBlocked("prompt", False)
+    await screened(service, request("bảo lưu lực lượng", user_id=2))  # other words that share letters pass
     assert await credits_left(service) == 5  # screening charges nothing
     async with database.snapshot() as session:
         assert (await session.scalars(select(Job))).all() == []
 
     await rules.unblock(MODERATOR, "BAO LUC")  # any spelling removes it
-    await screened(service, request("BAO LUC on the streets"))
+    await screened(service, request("BAO LUC on the streets", user_id=2))
     with pytest.raises(SettingUnchanged):
         await rules.unblock(MODERATOR, "bạo lực")
     assert await audit(database) == [
         (AuditAction.BLOCKLIST_ADD, None, None, "bạo lực"),
         (AuditAction.BLOCKLIST_REMOVE, None, "bạo lực", None),
     ]
+
+
+async def test_fancy_letters_invisible_characters_and_spelled_out_words_do_not_hide_a_term(
+    service: Jobs, rules: ServerRulesService
+) -> None:
+    await rules.block(MODERATOR, "kill", sensitive=False)
+    await rules.set_default_blocklist(MODERATOR, True)
+    prompts = ("a 𝐊𝐈𝐋𝐋 fox", "ki\u034fll", "CHILD 𝐏𝐎𝐑𝐍", "child\u3164porn", "child p.o.r.n")
+    for user_id, prompt in enumerate(prompts, start=10):  # a member each: none is held back for probing
+        assert await refusal(service, request(prompt, user_id=user_id)) == PromptBlocked("prompt", False), prompt
+    await screened(service, request("a skilled fox"))
+
+
+async def test_a_prompt_that_folds_into_too_many_words_is_refused_as_too_long(
+    service: Jobs, rules: ServerRulesService
+) -> None:
+    hostile = "\ufdfa" * MAX_PROMPT_CHARS  # one character, four words (ﷺ): within the length a prompt may have
+    await screened(service, request(hostile))  # nothing to match: nothing to refuse
+    await rules.block(MODERATOR, "kill", sensitive=False)
+    assert await refusal(service, request(hostile)) == PromptRejected("prompt", "too_long", MAX_PROMPT_CHARS)
+    refused = await refusal(service, request(negative_prompt=hostile))
+    assert refused == PromptRejected("negative_prompt", "too_long", MAX_PROMPT_CHARS)
+
+
+async def test_a_member_who_keeps_hitting_the_blocklist_is_held_back_a_while(
+    service: Jobs, rules: ServerRulesService, clock: ManualClock
+) -> None:
+    await rules.block(MODERATOR, "kill", sensitive=False)
+    for attempt in range(STRIKES):
+        assert await refusal(service, request(f"kill attempt {attempt}")) == PromptBlocked("prompt", False)
+        clock.advance(seconds=30)
+    held = await refusal(service, request("a fox running through snow"))  # any request, not only blocked ones
+    assert held == CoolingDown(clock.now() - timedelta(seconds=30) + HOLD)
+    await screened(service, request(user_id=2))  # others are not held back
+    assert await credits_left(service) == 5
+
+    clock.advance(seconds=HOLD.total_seconds())
+    await screened(service, request())  # the hold is over, and the strikes with it
+    assert await refusal(service, request("kill")) == PromptBlocked("prompt", False)
+    await screened(service, request())
+
+
+async def test_strikes_older_than_the_window_do_not_count(
+    service: Jobs, rules: ServerRulesService, clock: ManualClock
+) -> None:
+    await rules.block(MODERATOR, "kill", sensitive=False)
+    for _ in range(3 * STRIKES):
+        assert await refusal(service, request("kill")) == PromptBlocked("prompt", False)
+        clock.advance(seconds=WINDOW.total_seconds() / (STRIKES - 1))
+    await screened(service, request())
 
 
 async def test_the_presets_own_negative_prompt_is_not_the_members_words(
@@ -263,8 +320,8 @@ async def test_a_sensitive_preset_needs_the_servers_leave_and_an_age_restricted_
 async def test_the_servers_maxima_lower_the_defaults_refuse_more_and_the_price_follows(
     service: Jobs, rules: ServerRulesService, database: Database
 ) -> None:
-    await rules.set_max_steps(MODERATOR, 2)
-    await rules.set_max_duration(MODERATOR, 2)
+    await rules.set_limits(MODERATOR, steps=2)
+    await rules.set_limits(MODERATOR, seconds=2)
 
     lowered = await screened(service, request(preset="tiny-long"))  # 4 steps and 3 s by default
     assert (lowered.clip.steps, lowered.clip.frames) == (2, frames_of(CATALOGUE["tiny-long"], 2))
@@ -282,17 +339,35 @@ async def test_the_servers_maxima_lower_the_defaults_refuse_more_and_the_price_f
     assert await credits_left(service) == 5 - lowered.cost
 
     with pytest.raises(InvalidAmount):
-        await rules.set_max_steps(MODERATOR, -1)
+        await rules.set_limits(MODERATOR, seconds=0, steps=-1)  # one out of range: neither changes
     with pytest.raises(SettingUnchanged):
-        await rules.set_max_steps(MODERATOR, 2)
-    await rules.set_max_steps(MODERATOR, 0)  # 0 removes the maximum
-    await rules.set_max_duration(MODERATOR, 0)
+        await rules.set_limits(MODERATOR, steps=2)
+    await rules.set_limits(MODERATOR, steps=0, seconds=0)  # 0 removes a maximum
     assert (await screened(service, request(steps=8, duration=4))).clip.steps == 8
     assert await audit(database) == [
         (AuditAction.MAX_STEPS, None, None, "2"),
         (AuditAction.MAX_DURATION, None, None, "2"),
-        (AuditAction.MAX_STEPS, None, "2", None),
         (AuditAction.MAX_DURATION, None, "2", None),
+        (AuditAction.MAX_STEPS, None, "2", None),
+    ]
+
+
+async def test_limits_change_what_changes_and_are_refused_only_when_nothing_does(
+    rules: ServerRulesService, database: Database
+) -> None:
+    await rules.set_limits(MODERATOR, seconds=2, steps=4)
+    changed = await rules.set_limits(MODERATOR, seconds=2, steps=3)  # the first is unchanged: the second still is
+    assert [(change.action, change.before, change.after) for change in changed] == [(AuditAction.MAX_STEPS, "4", "3")]
+    limits = await rules.rules(GUILD_ID)
+    assert (limits.max_duration_seconds, limits.max_steps) == (2, 3)
+    with pytest.raises(SettingUnchanged) as unchanged:
+        await rules.set_limits(MODERATOR, seconds=2, steps=3)
+    assert unchanged.value.action == AuditAction.MAX_DURATION
+    assert await rules.set_limits(MODERATOR) == ()
+    assert [action for action, *_ in await audit(database)] == [
+        AuditAction.MAX_DURATION,
+        AuditAction.MAX_STEPS,
+        AuditAction.MAX_STEPS,
     ]
 
 
@@ -301,6 +376,6 @@ async def test_a_maximum_below_what_a_preset_can_do_refuses_it_even_by_default(
 ) -> None:
     slow = dataclasses.replace(TINY, id="tiny", min_steps=3)
     strict = make_service(service.admission.database, ScriptedBackend(), ManualClock(), presets={"tiny": slow})
-    await rules.set_max_steps(MODERATOR, 2)
+    await rules.set_limits(MODERATOR, steps=2)
     assert await refusal(strict, request()) == AboveServerMaximum("steps", 2)
     await strict.close()

@@ -25,6 +25,9 @@ BLOCK_LOAD_ENV = "TESTS_MODEL_BLOCK_LOAD_FILE"
 """While the file this environment variable names exists, the slow pipeline fails to load."""
 NO_ROOM_ENV = "TESTS_MODEL_NO_ROOM_FILE"
 """While the file this environment variable names exists, loading runs out of GPU memory."""
+HOLD_LOAD_ENV = "TESTS_MODEL_HOLD_LOAD_FILE"
+"""While the file this environment variable names exists, the slow pipeline's load waits, having first made a file
+of the same name ending in `.waiting`: a test acts while a worker loads, then lets it finish."""
 GPU_ERROR_WORD = "scramble"
 """A prompt containing this word makes the fragile pipeline raise a CUDA error, as an illegal address would."""
 
@@ -32,6 +35,11 @@ GPU_ERROR_WORD = "scramble"
 def load_slow_and_fragile(
     preset: Preset, device: torch.device, dtype: torch.dtype, speed: SpeedOptions
 ) -> DiffusionPipeline:
+    hold = os.environ.get(HOLD_LOAD_ENV)
+    if hold and os.path.exists(hold):
+        open(f"{hold}.waiting", "w").close()
+        while os.path.exists(hold):
+            time.sleep(0.05)
     block = os.environ.get(BLOCK_LOAD_ENV)
     if block and os.path.exists(block):
         raise OSError(f"loading is blocked while {block} exists")

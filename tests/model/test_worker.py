@@ -8,6 +8,7 @@ and raises on prompts containing FAIL_WORD.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import itertools
@@ -17,7 +18,7 @@ import pickle
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import pytest
 import pytest_asyncio
 
 from common.failures import Failure, FailureCode
+from model import local_backend
 from model.catalogue import load_catalogue
 from model.contract import Done, Failed, Preview, Progress, RenderEvent, RenderSpec, Started, result_from_manifest
 from model.local_backend import BackendFullError, LocalWorkerBackend, WorkerStartError
@@ -34,7 +36,7 @@ from model.preview import preview_size
 from model.speed import FirstBlockCache, SpeedOptions
 from model.worker.protocol import WorkerConfig
 from model.worker.runtime import warm_up_clip
-from tests.model.loaders import BLOCK_LOAD_ENV, FAIL_WORD, GPU_ERROR_WORD, HANG_WORD, NO_ROOM_ENV
+from tests.model.loaders import BLOCK_LOAD_ENV, FAIL_WORD, GPU_ERROR_WORD, HANG_WORD, HOLD_LOAD_ENV, NO_ROOM_ENV
 from tests.model.specs import REQUESTER_ID, REQUESTER_NAME, SEED, TINY, tiny_spec
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -414,9 +416,11 @@ async def until(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_workers_that_cannot_start_raise_clear_errors(
+async def test_workers_that_cannot_start_say_why_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    """A failure nobody foresaw may pass: start() tries again, and `unavailable` says why meanwhile. A foreseen one
+    (missing weights, downloads off) says what to do, and start() raises it: trying again cannot help."""
     # An empty Hugging Face cache, downloads off: what a first start without a network meets.
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -425,7 +429,7 @@ async def test_workers_that_cannot_start_raise_clear_errors(
     # Side by side: each costs a process start.
     load_failed, died, not_cached = await asyncio.gather(
         *(
-            start_failure(dataclasses.replace(tiny_on_cpu, pipeline_loader=loader(name)))
+            passing_start_failure(dataclasses.replace(tiny_on_cpu, pipeline_loader=loader(name)))
             for name in ("load_nothing", "die_while_loading")
         ),
         start_failure(WorkerConfig((get_preset("wan-1.3b"),), str(tmp_path), device="cpu")),
@@ -449,14 +453,79 @@ async def test_workers_that_cannot_start_raise_clear_errors(
 
 
 async def start_failure(config: WorkerConfig) -> str:
+    """Why a start that cannot pass failed: start() raises it, and nothing is tried again."""
     backend = LocalWorkerBackend(config)
     try:
         with pytest.raises(WorkerStartError) as raised:
             await backend.start()
     finally:
         await backend.close()
+    assert raised.value.permanent
     assert not backend.worker_alive
     return raised.value.reason
+
+
+async def passing_start_failure(config: WorkerConfig) -> str:
+    """Why a start that may pass failed: start() goes on (the next try is due), `unavailable` says why, and close()
+    ends the start."""
+    backend = LocalWorkerBackend(config, restart_delays=(EVENT_TIMEOUT_SECONDS,))
+    starting = asyncio.create_task(backend.start())
+    try:
+        await until(lambda: backend.unavailable is not None)
+        assert not starting.done()
+        assert backend.unavailable is not None and backend.unavailable.code is FailureCode.WORKER_UNAVAILABLE
+        reason = str(backend.unavailable.details["error"])
+    finally:
+        await backend.close()
+    with pytest.raises(WorkerStartError, match="closed while its worker started"):
+        await starting
+    assert not backend.worker_alive
+    return reason
+
+
+async def test_a_first_start_that_may_pass_is_tried_again_and_close_ends_it_even_as_ready_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first load that fails for a passing reason does not stop the bot: another worker is started after the
+    backoff (a retry that loads returns from start(), as a restart does). Its Ready arriving while close() stops it
+    ends the start: no stall watch is left behind."""
+    block, hold = tmp_path / "block-loading", tmp_path / "hold-loading"
+    block.touch()
+    monkeypatch.setattr(local_backend, "STOP_GRACE_SECONDS", EVENT_TIMEOUT_SECONDS)  # room to load before a kill
+    config = WorkerConfig((TINY,), str(tmp_path), device="cpu", pipeline_loader=loader("load_slow_and_fragile"))
+    backend = LocalWorkerBackend(config, restart_delays=(0.1,))
+    # Inherited by every worker spawned meanwhile.
+    with environment(BLOCK_LOAD_ENV, str(block)), environment(HOLD_LOAD_ENV, str(hold)):
+        starting = asyncio.create_task(backend.start())
+        await until(lambda: backend.unavailable is not None)
+        assert backend.unavailable is not None
+        assert str(backend.unavailable.details["error"]) == f"OSError: loading is blocked while {block} exists"
+        hold.touch()  # the next worker waits in its load (it spends seconds importing first)
+        block.unlink()
+        await until(lambda: Path(f"{hold}.waiting").exists())  # tried again: another worker loads
+        assert not starting.done()
+
+        closing = asyncio.create_task(backend.close())
+        await asyncio.sleep(0)  # close() has begun: it asked the worker to stop, and waits for it
+        hold.unlink()  # the load ends, and Ready comes while close() waits
+        with pytest.raises(WorkerStartError, match="closed while its worker started"):  # so no stall watch began
+            await starting
+        await closing
+    assert not backend.worker_alive
+
+
+@contextlib.contextmanager
+def environment(name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` for the workers spawned meanwhile; then as it was (a module fixture may have set it)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
 
 
 async def test_close_fails_outstanding_jobs_and_ends_the_stream(tmp_path: Path) -> None:
