@@ -26,6 +26,7 @@ something (audited alone) and is refused only when neither does.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -189,19 +190,33 @@ class RulesCache:
         self.database = database
         self._rules: dict[int, ServerRules] = {}
         self._generations: dict[int, int] = {}
+        self._reading: dict[int, asyncio.Task[ServerRules]] = {}
+        """The read under way for a server: a burst that finds the cache cold waits for one read, not one each (a
+        hundred reads at once would queue for the database's connections, and every answer with them)."""
 
     async def get(self, guild_id: int) -> ServerRules:
         cached = self._rules.get(guild_id)
         if cached is not None:
             return cached
+        reading = self._reading.get(guild_id)
+        if reading is None:
+            reading = self._reading[guild_id] = asyncio.create_task(self._read(guild_id))
+        return await asyncio.shield(reading)  # one waiter's cancellation must not cancel the others' read
+
+    async def _read(self, guild_id: int) -> ServerRules:
         generation = self._generations.get(guild_id, 0)
-        rules = await read_rules(self.database, guild_id)
+        try:
+            rules = await read_rules(self.database, guild_id)
+        finally:
+            if self._reading.get(guild_id) is asyncio.current_task():
+                del self._reading[guild_id]
         if self._generations.get(guild_id, 0) == generation:
             self._rules[guild_id] = rules
         return rules
 
     def forget(self, guild_id: int) -> None:
         self._rules.pop(guild_id, None)
+        self._reading.pop(guild_id, None)  # a read a change overtook is neither kept nor shared with later requests
         self._generations[guild_id] = self._generations.get(guild_id, 0) + 1
 
 

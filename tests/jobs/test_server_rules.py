@@ -4,6 +4,7 @@ charged), and that every moderator change is audited once, and refused when it w
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from common.states import AuditAction
 from db.database import Database
 from db.models import AuditEntry, Job
+from jobs import server_rules
 from jobs.blocklist_strikes import HOLD, STRIKES, WINDOW
 from jobs.clip_options import frames_of
 from jobs.errors import (
@@ -34,7 +36,7 @@ from jobs.errors import (
 from jobs.moderation import Moderator
 from jobs.pricing import clip_cost
 from jobs.requests import ValidRequest, VideoRequest
-from jobs.server_rules import MAX_BLOCKED_TERMS, MAX_VIDEO_CHANNELS, ServerRulesService
+from jobs.server_rules import MAX_BLOCKED_TERMS, MAX_VIDEO_CHANNELS, RulesCache, ServerRules, ServerRulesService
 from model.presets import PRESETS
 from model.prompts import MAX_PROMPT_CHARS
 from tests.jobs.conftest import GUILD_ID, Jobs, ManualClock, credits_left, make_service
@@ -379,3 +381,24 @@ async def test_a_maximum_below_what_a_preset_can_do_refuses_it_even_by_default(
     await rules.set_limits(MODERATOR, steps=2)
     assert await refusal(strict, request()) == AboveServerMaximum("steps", 2)
     await strict.close()
+
+
+async def test_a_burst_on_a_cold_cache_reads_the_rules_once_and_a_change_is_read_afresh(
+    database: Database, rules: ServerRulesService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    real_read = server_rules.read_rules
+
+    async def counted_read(read_from: Database, guild_id: int) -> ServerRules:
+        reads.append(guild_id)
+        return await real_read(read_from, guild_id)
+
+    monkeypatch.setattr(server_rules, "read_rules", counted_read)
+    cache = RulesCache(database)
+    burst = await asyncio.gather(*(cache.get(GUILD_ID) for _ in range(50)))
+    assert reads == [GUILD_ID] and all(read is burst[0] for read in burst)
+
+    await rules.add_channel(Moderator(GUILD_ID, 1), CHANNEL)
+    cache.forget(GUILD_ID)
+    assert (await cache.get(GUILD_ID)).channel_ids == frozenset({CHANNEL})
+    assert reads == [GUILD_ID, GUILD_ID]
