@@ -340,13 +340,14 @@ class DiscordPublisher:
         preview_step = None if clear_preview else status.preview_step
         if preview is not None:
             preview_step = preview.step
-            caption = text("status.preview", status.locale, step=preview.step)
-            attachments = [discord.File(io.BytesIO(preview.image), filename=PREVIEW_FILENAME, description=caption)]
         elif clear_preview:
             attachments = []
         words = content
         if preview_step is not None:
-            words = f"{content}\n-# {text('status.preview', status.locale, step=preview_step)}"
+            caption = text("status.preview", status.locale, step=preview_step)
+            words = f"{content}\n-# {caption}"
+            if preview is not None:
+                attachments = [discord.File(io.BytesIO(preview.image), filename=PREVIEW_FILENAME, description=caption)]
         try:
             await status.interaction.edit_original_response(
                 content=words, allowed_mentions=NOBODY, view=view, attachments=attachments

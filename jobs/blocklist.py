@@ -130,11 +130,6 @@ def fold(text: str) -> str:
     return unfolded.translate(_FOLDING)
 
 
-def words_of(text: str) -> list[str]:
-    """The text's words, folded."""
-    return _WORD.findall(fold(text))
-
-
 def readings(text: str) -> list[list[str]]:
     """The ways the text is matched, each a list of words: its words; where punctuation alone splits words, those
     joined (`p.o.r.n`); and where SPELLED_OUT or more single letters stand in a row, those joined as well (`p o r n`).

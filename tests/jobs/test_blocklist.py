@@ -18,7 +18,7 @@ from jobs.blocklist import (
     TooManyWords,
     fold,
     parse_term,
-    words_of,
+    readings,
 )
 from jobs.default_blocklist import DEFAULT_ENTRIES, REFUSED_EVERYWHERE, REFUSED_OUTSIDE_AGE_RESTRICTED
 from jobs.errors import InvalidTerm
@@ -33,7 +33,7 @@ def test_folding_drops_case_accents_tone_marks_and_invisible_characters() -> Non
     assert fold("Bạo Lực") == "bao luc"
     assert fold("ĐÁNH nhau") == "danh nhau"  # đ does not decompose in Unicode; it still reads as d
     assert fold("Ærøskøbing Łódź") == "aeroskobing lodz"
-    assert words_of("b\u200bạo-lực!!  soft\u00adhyphen") == ["bao", "luc", "softhyphen"]
+    assert readings("b\u200bạo-lực!!  soft\u00adhyphen")[0] == ["bao", "luc", "softhyphen"]
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_no_mark_or_invisible_character_splits_a_word(prompt: str) -> None:
 @pytest.mark.parametrize("filler", ["\u3164", "\u115f", "\u1160", "\uffa0"])
 def test_hangul_fillers_read_as_the_spaces_they_look_like(filler: str) -> None:
     assert Blocklist(DEFAULT_ENTRIES).hits(f"child{filler}porn") == "everywhere"
-    assert words_of(f"a{filler}fox") == ["a", "fox"]
+    assert readings(f"a{filler}fox")[0] == ["a", "fox"]
 
 
 def test_the_default_ignorable_code_points_are_unicodes() -> None:
@@ -250,7 +250,7 @@ def test_a_text_that_folds_into_too_many_words_is_not_matched() -> None:
     with pytest.raises(TooManyWords):
         blocklist.hits("a " * (MAX_WORDS + 1))
     assert Blocklist([]).hits("\ufdfa" * MAX_PROMPT_CHARS) is None  # nothing to match: nothing to refuse
-    assert len(words_of("a " * MAX_WORDS)) == MAX_WORDS  # every plain prompt fits: a word needs two characters
+    assert len(readings("a " * MAX_WORDS)[0]) == MAX_WORDS  # every plain prompt fits: a word needs two characters
     assert MAX_WORDS >= MAX_PROMPT_CHARS // 2
 
 
