@@ -124,3 +124,41 @@ def is_alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return False
+
+
+class RestartableBot:
+    """A module's bot, one `python -m bot` process after another on the same database and DATA_DIR: `restart` is a
+    clean stop and a new process (a new discord.py client). Subclasses add what their tests do as members."""
+
+    guild_id: int
+    """The server its commands are synced to (DISCORD_GUILD_ID in the environment)."""
+    renders_at_start: bool = False
+    """Whether start() waits for the model too, for tests that need jobs rendering at once."""
+
+    def __init__(self, fake: FakeDiscord, environment: dict[str, str], workdir: Path) -> None:
+        self.fake = fake
+        self.environment = environment
+        self.workdir = workdir
+        self.processes: list[BotProcess] = []
+
+    @property
+    def process(self) -> BotProcess:
+        return self.processes[-1]
+
+    async def start(self) -> None:
+        synced = len(self.fake.requests)
+        self.processes.append(BotProcess(self.environment, self.workdir))
+        await self.process.start()
+        await self.fake.wait_for_request(
+            "PUT",
+            rf"/applications/{self.fake.application_id}/guilds/{self.guild_id}/commands",
+            timeout=90,
+            after=synced,
+        )
+        await self.process.wait_for_log("logged in as")
+        if self.renders_at_start:
+            await self.process.wait_for_log(MODEL_READY)
+
+    async def restart(self) -> None:
+        await self.process.stop()
+        await self.start()

@@ -24,7 +24,7 @@ import pytest
 import pytest_asyncio
 
 from bot.messages import text
-from tests.bot.bot_process import BotProcess, bot_environment
+from tests.bot.bot_process import RestartableBot, bot_environment
 from tests.fake_discord.fixtures import (
     CHANNEL_ID,
     GUILD_ID,
@@ -47,33 +47,14 @@ PUBLIC_URL = "https://gallery.example"
 ELSEWHERE_GUILD_ID, ELSEWHERE_CHANNEL_ID = 1_184_011_822_290_899_001, 1_184_011_822_290_899_002
 
 
-class RunningBot:
+class RunningBot(RestartableBot):
+    guild_id = GUILD_ID
+
     def __init__(self, fake: FakeDiscord, environment: dict[str, str], workdir: Path) -> None:
-        self.fake = fake
-        self.environment = environment
-        self.workdir = workdir
-        self.processes: list[BotProcess] = []
+        super().__init__(fake, environment, workdir)
         self.web_gallery = f"http://127.0.0.1:{environment['GALLERY_PORT']}"
         self.confirmation: tuple[int, Payload] | None = None
         """A Delete button's question asked before the restart, with its job: answered after it."""
-
-    @property
-    def process(self) -> BotProcess:
-        return self.processes[-1]
-
-    async def start(self) -> None:
-        synced = len(self.fake.requests)
-        self.processes.append(BotProcess(self.environment, self.workdir))
-        await self.process.start()
-        await self.fake.wait_for_request(
-            "PUT", rf"/applications/{self.fake.application_id}/guilds/{GUILD_ID}/commands", timeout=90, after=synced
-        )
-        await self.process.wait_for_log("logged in as")
-
-    async def restart(self) -> None:
-        """A clean stop, then a new process (a new discord.py client) on the same database."""
-        await self.process.stop()
-        await self.start()
 
     # -- acting as members ------------------------------------------------------------
 

@@ -12,14 +12,13 @@ import itertools
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from bot.formatting import safe_user_text
 from bot.messages import text
-from tests.bot.bot_process import MODEL_READY, BotProcess, bot_environment
+from tests.bot.bot_process import RestartableBot, bot_environment
 from tests.fake_discord.fixtures import CHANNEL_ID, GUILD_ID, MEMBER_ID, MODERATOR_ID, add_default_guild
 from tests.fake_discord.models import MEMBER_PERMISSIONS, Permission
 from tests.fake_discord.payloads import Payload
@@ -41,31 +40,9 @@ QUEUE_COMMANDS: list[tuple[str, Mapping[str, object]]] = [
 ]
 
 
-class RunningBot:
-    def __init__(self, fake: FakeDiscord, environment: dict[str, str], workdir: Path) -> None:
-        self.fake = fake
-        self.environment = environment
-        self.workdir = workdir
-        self.processes: list[BotProcess] = []
-
-    @property
-    def process(self) -> BotProcess:
-        return self.processes[-1]
-
-    async def start(self) -> None:
-        synced = len(self.fake.requests)
-        self.processes.append(BotProcess(self.environment, self.workdir))
-        await self.process.start()
-        await self.fake.wait_for_request(
-            "PUT", rf"/applications/{self.fake.application_id}/guilds/{GUILD_ID}/commands", timeout=90, after=synced
-        )
-        await self.process.wait_for_log("logged in as")
-        await self.process.wait_for_log(MODEL_READY)  # jobs render from now on
-
-    async def restart(self) -> None:
-        """A clean stop, then a new process (a new discord.py client) on the same database."""
-        await self.process.stop()
-        await self.start()
+class RunningBot(RestartableBot):
+    guild_id = GUILD_ID
+    renders_at_start = True  # jobs render from the start
 
     async def command(
         self, user_id: int, name: str, subcommand: str, permissions: int | None = None, **options: object

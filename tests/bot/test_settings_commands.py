@@ -11,13 +11,12 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from bot.messages import text
-from tests.bot.bot_process import BotProcess, bot_environment
+from tests.bot.bot_process import RestartableBot, bot_environment
 from tests.fake_discord.fixtures import CHANNEL_ID, GUILD_ID, MEMBER_ID, MODERATOR_ID, MODERATOR_ROLE_ID, OWNER_ID
 from tests.fake_discord.models import MEMBER_PERMISSIONS, MODERATOR_PERMISSIONS, FakeMember, FakeRole, Permission
 from tests.fake_discord.payloads import Payload
@@ -47,25 +46,8 @@ SETTINGS_COMMANDS: list[tuple[str, Mapping[str, object]]] = [
 ]
 
 
-class RunningBot:
-    def __init__(self, fake: FakeDiscord, environment: dict[str, str], workdir: Path) -> None:
-        self.fake = fake
-        self.environment = environment
-        self.workdir = workdir
-        self.processes: list[BotProcess] = []
-
-    @property
-    def process(self) -> BotProcess:
-        return self.processes[-1]
-
-    async def start(self) -> None:
-        synced = len(self.fake.requests)
-        self.processes.append(BotProcess(self.environment, self.workdir))
-        await self.process.start()
-        await self.fake.wait_for_request(
-            "PUT", rf"/applications/{self.fake.application_id}/guilds/{GUILD_ID}/commands", timeout=90, after=synced
-        )
-        await self.process.wait_for_log("logged in as")
+class RunningBot(RestartableBot):
+    guild_id = GUILD_ID
 
     async def settings(
         self, subcommand: str, user_id: int = MODERATOR_ID, permissions: int | None = None, **options: object
